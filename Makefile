@@ -1,0 +1,39 @@
+# Two commands do all the set-up: `make demo` and `make test` (see README.md).
+#
+# TORCH_SPEC picks the torch build. Default: the CPU wheel. CUDA users:
+#   make demo TORCH_SPEC="torch==2.13.0" TORCH_INDEX=https://download.pytorch.org/whl/cu128
+# Ascend users: install CANN, then  make demo TORCH_SPEC="torch==2.1.0 torch_npu==2.1.0.post8"
+PYTHON ?= python3
+VENV ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+TORCH_INDEX ?=
+PROFILE ?= demo
+OUT ?= outputs/$(PROFILE)
+PYTEST_ARGS ?=
+
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.siamfc-installed
+
+.PHONY: demo test venv bench clean-demo
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "$(TORCH_SPEC)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX) --extra-index-url https://pypi.org/simple)
+	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (siamfc)" >/dev/null
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m siamfc_lib.pipeline --profile $(PROFILE) --out $(OUT)
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) -m siamfc_lib.bench all
+
+clean-demo:
+	rm -rf $(OUT)

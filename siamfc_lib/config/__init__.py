@@ -1,0 +1,11 @@
+"""One typed source of defaults; params YAML and papermill parameters map onto it strictly."""
+from .core import ConfigError, build, load_params, to_dict
+from .data import CurateConfig, LmdbConfig, SyntheticConfig
+from .geometry import CropGeometry
+from .tracking import EvalConfig, TrackerConfig
+from .training import PRESETS, TrainConfig, preset
+
+__all__ = [
+    "ConfigError", "build", "load_params", "to_dict", "CropGeometry", "SyntheticConfig",
+    "CurateConfig", "LmdbConfig", "TrainConfig", "PRESETS", "preset", "TrackerConfig", "EvalConfig",
+]

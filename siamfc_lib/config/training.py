@@ -1,0 +1,65 @@
+"""Training configuration and the two presets of SPEC.md (paper, ascend)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from .geometry import CropGeometry
+
+
+@dataclass
+class TrainConfig:
+    # data
+    data_path: str = "data/ILSVRC_VID_CURATION"
+    lmdb_path: str | None = None                 # None: data_path + ".lmdb"; "" : read the folder
+    workers: int = 4
+    val_fraction: float = 0.1                    # fraction of videos held out (seeded split)
+    pairs_per_epoch: int = 53_200
+    val_pairs: int = 1_000
+    frame_range: int = 100                       # +- positions along the track's valid frames
+    # augmentation
+    stretch: float = 0.05
+    max_translate: int = 4
+    gray_prob: float = 0.25
+    color_jitter: float = 0.0
+    # model
+    width: float = 1.0                           # channel multiplier for smaller variants
+    head_bias: bool = True                       # learned scalar bias after the 1e-3 scale
+    # optimisation
+    epochs: int = 50
+    batch_size: int = 8                          # per device
+    lr_schedule: Literal["log", "step"] = "log"
+    lr: float = 1e-2                             # start of log schedule, or step base lr
+    lr_end: float = 1e-5                         # end of the log schedule
+    lr_step: int = 18                            # step schedule: epochs per decay
+    lr_gamma: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    # execution
+    device: str = "auto"
+    amp: Literal["auto", "none", "bf16", "fp16"] = "auto"
+    channels_last: bool = False
+    compile: bool = False
+    bn_policy: Literal["local", "sync", "broadcast"] = "local"
+    seed: int = 1234
+    run_dir: str = "outputs/train"
+    resume: bool = False
+    log_every: int = 50                          # steps between metrics.csv rows
+    warmup_steps: int = 10                       # steps excluded from pairs/s
+    max_steps_per_epoch: int = 0                 # 0: pairs_per_epoch / global batch
+    geometry: CropGeometry = field(default_factory=CropGeometry)
+
+
+PRESETS: dict[str, dict] = {
+    "paper": {},
+    "ascend": dict(
+        pairs_per_epoch=51_200, batch_size=32, lr_schedule="step", lr=0.06, lr_step=18,
+        lr_gamma=0.1, weight_decay=0.0, max_translate=3, amp="fp16",
+    ),
+}
+
+
+def preset(name: str, **overrides) -> TrainConfig:
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
+    return replace(TrainConfig(), **{**PRESETS[name], **overrides})

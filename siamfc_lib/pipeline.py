@@ -1,0 +1,78 @@
+"""Run the numbered notebooks headlessly with papermill for one profile (``make demo``).
+
+Each notebook gets ``params/<profile>/<stem>.yaml``; executed copies and an HTML export go
+to ``<out>/notebooks/``; ``<out>/pipeline.json`` records what ran and how long it took.
+A failing notebook stops the pipeline with papermill's error and the path of the partial
+output notebook, which shows the failing cell.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .config import load_params
+from .io_utils import atomic_write_text
+from .paths import project_root
+
+NOTEBOOKS = ("01_curate", "02_lmdb", "03_train_1p", "04_train_8p", "05_eval_otb", "06_results")
+
+
+def export_html(notebook: Path) -> Path:
+    import nbconvert
+    import nbformat
+
+    exporter = nbconvert.HTMLExporter()
+    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    html = notebook.with_suffix(".html")
+    atomic_write_text(html, body)
+    return html
+
+
+def run(profile: str, out: str | Path, only: list[str] | None = None) -> dict:
+    import papermill
+
+    root = project_root()
+    out = (root / out) if not Path(out).is_absolute() else Path(out)
+    (out / "notebooks").mkdir(parents=True, exist_ok=True)
+    record = {"profile": profile, "notebooks": []}
+    total = time.perf_counter()
+    for stem in NOTEBOOKS:
+        src = root / "notebooks" / f"{stem}.ipynb"
+        params_file = root / "params" / profile / f"{stem}.yaml"
+        if (only and stem not in only) or not src.exists():
+            continue
+        params = load_params(params_file) if params_file.exists() else {}
+        dst = out / "notebooks" / f"{stem}.ipynb"
+        print(f"[pipeline] {stem} (profile {profile}) -> {dst}", flush=True)
+        start = time.perf_counter()
+        papermill.execute_notebook(str(src), str(dst), parameters=params, kernel_name="python3",
+                                   cwd=str(root), log_output=True, progress_bar=False)
+        seconds = time.perf_counter() - start
+        html = export_html(dst)
+        print(f"[pipeline] {stem} done in {seconds:.1f}s; HTML {html}", flush=True)
+        record["notebooks"].append({"notebook": stem, "seconds": round(seconds, 1),
+                                    "executed": str(dst.relative_to(root)) if dst.is_relative_to(root) else str(dst),
+                                    "html": str(html.name)})
+        atomic_write_text(out / "pipeline.json", json.dumps(record, indent=2))
+    record["seconds"] = round(time.perf_counter() - total, 1)
+    atomic_write_text(out / "pipeline.json", json.dumps(record, indent=2))
+    print(f"[pipeline] profile {profile}: {len(record['notebooks'])} notebooks in {record['seconds']}s; "
+          f"outputs under {out}", flush=True)
+    return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="demo", choices=["smoke", "demo", "paper", "ascend"])
+    parser.add_argument("--out", default=None, help="output folder (default outputs/<profile>)")
+    parser.add_argument("--only", nargs="*", help="notebook stems to run")
+    args = parser.parse_args(argv)
+    run(args.profile, args.out or f"outputs/{args.profile}", args.only)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
