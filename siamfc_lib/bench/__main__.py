@@ -1,0 +1,33 @@
+"""``python -m siamfc_lib.bench {curate,lmdb,loader,train,track,eval,all}``: JSON to stdout.
+
+Each benchmark lives in ``siamfc_lib/bench/<name>.py`` with ``main(argv) -> dict``.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+
+BENCHES = ("curate", "lmdb", "loader", "train", "track", "eval")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0
+    name, rest = argv[0], argv[1:]
+    names = BENCHES if name == "all" else (name,)
+    if any(n not in BENCHES for n in names):
+        print(f"unknown benchmark {name!r}; choose from {', '.join(BENCHES)} or all", file=sys.stderr)
+        return 2
+    results = {}
+    for n in names:
+        module = importlib.import_module(f"siamfc_lib.bench.{n}")
+        results[n] = module.main(rest)
+        print(json.dumps(results[n] if len(names) == 1 else {n: results[n]}, indent=2), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
