@@ -1,0 +1,39 @@
+"""Configuration: strict mapping, presets, params files."""
+import pytest
+
+from siamfc_lib.config import ConfigError, TrainConfig, build, load_params, preset
+
+
+def test_unknown_key_is_an_error_naming_it():
+    with pytest.raises(ConfigError, match="unknown parameter.*epoch\\b"):
+        build(TrainConfig, {"epoch": 3})
+
+
+@pytest.mark.parametrize("key,value", [("epochs", "3"), ("epochs", 2.5), ("resume", "yes"),
+                                       ("amp", "fp8"), ("lr", "0.1"), ("device", 3)])
+def test_wrong_type_is_an_error_naming_the_key(key, value):
+    with pytest.raises(ConfigError, match=key):
+        build(TrainConfig, {key: value})
+
+
+def test_coercions_that_are_safe():
+    cfg = build(TrainConfig, {"lr": 1, "epochs": 4.0, "lmdb_path": None})
+    assert cfg.lr == 1.0 and isinstance(cfg.lr, float) and cfg.epochs == 4
+
+
+def test_ascend_preset_is_the_seed():
+    cfg = preset("ascend")
+    assert (cfg.batch_size, cfg.lr, cfg.lr_schedule, cfg.lr_step, cfg.weight_decay) == (32, 0.06, "step", 18, 0.0)
+    assert preset("paper") == TrainConfig()
+    with pytest.raises(ValueError, match="unknown preset"):
+        preset("fast")
+
+
+def test_load_params_rejects_non_mapping(tmp_path):
+    p = tmp_path / "x.yaml"
+    p.write_text("- 1\n- 2\n")
+    with pytest.raises(ConfigError, match="x.yaml"):
+        load_params(p)
+    p.write_text("a: [1\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_params(p)
