@@ -101,3 +101,14 @@ def is_valid(boxes) -> np.ndarray:
     """Finite with positive width and height."""
     b = _as_boxes(boxes)
     return np.isfinite(b).all(axis=-1) & (b[..., 2] > 0) & (b[..., 3] > 0)
+
+
+def otb_to_xywh0(boxes) -> np.ndarray:
+    """1-based OTB -> 0-based ``x, y, w, h`` (top-left pixel index; OpenCV's ``Rect``)."""
+    return edges_xywh(otb_to_cxcywh(boxes)) + np.array([0.5, 0.5, 0.0, 0.0])
+
+
+def xywh0_to_otb(boxes) -> np.ndarray:
+    """0-based ``x, y, w, h`` (OpenCV) -> 1-based OTB."""
+    b = _as_boxes(boxes)
+    return b + np.array([1.0, 1.0, 0.0, 0.0])

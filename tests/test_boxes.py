@@ -47,3 +47,8 @@ def test_round_trips(rows):
 def test_is_valid_never_crashes(row):
     valid = bool(boxes.is_valid(row))
     assert valid == (all(np.isfinite(row)) and row[2] > 0 and row[3] > 0)
+
+
+def test_opencv_rect_is_otb_shifted_by_one():
+    np.testing.assert_allclose(boxes.otb_to_xywh0([1, 1, 4, 2]), [0, 0, 4, 2])
+    np.testing.assert_allclose(boxes.xywh0_to_otb([10, 5, 3, 7]), [11, 6, 3, 7])

@@ -21,10 +21,20 @@ class TrackerConfig:
 
 @dataclass
 class EvalConfig:
+    """05_eval_otb's parameters (papermill names); see siamfc_lib.evaluation.runner."""
+
     otb_root: str = "dataset/OTB"
-    checkpoint: str = ""
+    checkpoint: str = ""              # a .pth, or a training run_dir (its checkpoints/last.pth)
     device: str = "auto"
-    sequences: list[str] | None = None
+    sequences: list[str] | None = None   # None: every target found under otb_root
     run_dir: str = "outputs/eval"
-    baselines: list[str] = field(default_factory=list)
+    baselines: list[str] = field(default_factory=list)   # names from siamfc_lib.tracking.baselines
     tracker_name: str = "SiamFC"
+    compare_untrained: bool = True    # also run the network before training (epoch 0 or a fresh init)
+    sweep_epochs: list[int] | None = None  # epochs of the training run to evaluate as well
+    viewer_sequence: str | None = None     # the notebook's response viewer (None: the first sequence)
+    viewer_max_frames: int = 100      # frames recorded for the viewer (crop + 272x272 map each)
+    tiger1_init_omit: bool = False    # True: OTB toolkit's Tiger1 (skip 5 frames); False: got10k's
+    dataset_name: str = ""            # report's "dataset"; empty: the otb_root folder name
+    resume: bool = True               # skip sequences whose result file exists (got10k run())
+    seed: int = 0                     # initialisation of the untrained network when no e0 exists

@@ -1,0 +1,132 @@
+"""One-pass evaluation (OPE): run trackers over OTB-format sequences, save, score, report.
+
+Resumable like got10k's ``run()``: a sequence whose result file exists is skipped (the
+result is written last, atomically, so it only exists when the sequence finished).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
+
+import numpy as np
+import torch
+
+from ..config.core import build
+from ..config.tracking import EvalConfig, TrackerConfig
+from ..data.otb import OTBDataset, OTBSequence
+from ..devices import resolve_device
+from ..io_utils import atomic_write_text
+from ..progress import track
+from ..tracking.baselines import make_baselines
+from ..tracking.tracker import SiamFCTracker
+from .report import Evaluation, evaluate_tracker, primary_times_path, result_path, times_path, write_reports
+
+UNTRAINED_SUFFIX = "-untrained"
+
+
+class SequenceTracker(Protocol):
+    name: str
+
+    def track_frames(self, frames: Iterable, box_otb: Sequence[float]) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def _savetxt(path: Path, array: np.ndarray, fmt: str, delimiter: str = ",") -> None:
+    import io
+
+    buf = io.StringIO()
+    np.savetxt(buf, array, fmt=fmt, delimiter=delimiter)
+    atomic_write_text(path, buf.getvalue())
+
+
+def run_tracker(tracker: SequenceTracker, sequences: Iterable[OTBSequence], run_dir: str | Path,
+                primary: bool = False, resume: bool = True, progress: bool | None = None) -> list[str]:
+    """Track every sequence, writing times then results; returns the names actually tracked."""
+    sequences = list(sequences)
+    tracked = []
+    for seq in track(sequences, desc=f"OPE {tracker.name}", enabled=progress):
+        result = result_path(run_dir, tracker.name, seq.name)
+        if resume and result.exists():
+            continue
+        boxes_otb, times = tracker.track_frames(seq.img_files, seq.gt[0])
+        _savetxt(times_path(run_dir, tracker.name, seq.name), times, "%.8f")
+        if primary:
+            _savetxt(primary_times_path(run_dir, seq.name), times, "%.8f")
+        _savetxt(result, boxes_otb, "%.3f")
+        tracked.append(seq.name)
+    return tracked
+
+
+def load_checkpoint_model(checkpoint: str | Path, device: str = "cpu") -> torch.nn.Module:
+    """The trainer's loader (a .pth or a run_dir -> its checkpoints/last.pth)."""
+    from ..training.checkpoints import load_model_from_checkpoint
+
+    return load_model_from_checkpoint(checkpoint, device)
+
+
+def untrained_model(checkpoint: str | Path | None, like: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """The network before training: the run's ``siamfc_e0.pth`` if it exists, else a seeded init
+    of the same width (the global torch RNG is left untouched)."""
+    from ..model import build_model
+    from ..training.checkpoints import epoch_path, load_model_from_checkpoint
+
+    if checkpoint:
+        path = Path(checkpoint)
+        e0 = epoch_path(path if path.is_dir() else path.parent.parent, 0)
+        if e0.exists():
+            return load_model_from_checkpoint(e0, "cpu")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build_model(width=float(getattr(like, "width", 1.0)), head_bias=like.head.bias is not None)
+
+
+@dataclass
+class EvalOutcome:
+    run_dir: Path
+    primary: str
+    evaluations: dict[str, Evaluation]
+    dataset: OTBDataset
+
+    @property
+    def reports(self) -> dict[str, dict]:
+        return {name: ev.report for name, ev in self.evaluations.items()}
+
+
+def evaluate_run(run_dir: str | Path, trackers: Sequence[str], sequences: Sequence[OTBSequence],
+                 dataset_name: str, primary: str | None) -> dict[str, Evaluation]:
+    """Score saved results of several trackers and write report.json / reports.json / curves.json."""
+    evaluations = {name: evaluate_tracker(run_dir, name, sequences, dataset_name) for name in trackers}
+    write_reports(run_dir, evaluations, primary)
+    return evaluations
+
+
+def run_evaluation(params: Mapping[str, Any] | EvalConfig, tracker_cfg: TrackerConfig | None = None,
+                   progress: bool | None = None, model: torch.nn.Module | None = None,
+                   extra_trackers: Sequence[SequenceTracker] = (),
+                   log: Callable[[str], None] = print) -> EvalOutcome:
+    """The 05_eval_otb pipeline: SiamFC from ``checkpoint`` (+ untrained, + baselines), OPE, reports.
+
+    ``model`` overrides the checkpoint (tests, benchmarks). Unknown parameters are errors.
+    """
+    cfg = params if isinstance(params, EvalConfig) else build(EvalConfig, params, ignore=("progress",))
+    baselines = make_baselines(cfg.baselines)      # an unknown name fails before any tracking
+    dataset = OTBDataset(cfg.otb_root, cfg.sequences, tiger1_init_omit=cfg.tiger1_init_omit)
+    sequences = list(dataset)
+    device = resolve_device(cfg.device)
+    if model is None:
+        model = load_checkpoint_model(cfg.checkpoint, "cpu")
+    trackers: list[SequenceTracker] = [SiamFCTracker(model, tracker_cfg, device, name=cfg.tracker_name)]
+    if cfg.compare_untrained:
+        base = untrained_model(cfg.checkpoint, model, cfg.seed)
+        trackers.append(SiamFCTracker(base, tracker_cfg, device, name=cfg.tracker_name + UNTRAINED_SUFFIX))
+    trackers += list(baselines) + list(extra_trackers)
+    log(f"[eval] {len(sequences)} sequences, {sum(len(s) for s in sequences)} frames, device {device}, "
+        f"trackers {[t.name for t in trackers]}")
+    for tracker in trackers:
+        done = run_tracker(tracker, sequences, cfg.run_dir, primary=tracker.name == cfg.tracker_name,
+                           resume=cfg.resume, progress=progress)
+        log(f"[eval] {tracker.name}: tracked {len(done)}, reused {len(sequences) - len(done)}")
+    name = cfg.dataset_name or Path(cfg.otb_root).name
+    evaluations = evaluate_run(cfg.run_dir, [t.name for t in trackers], sequences, name, cfg.tracker_name)
+    return EvalOutcome(Path(cfg.run_dir), cfg.tracker_name, evaluations, dataset)
+

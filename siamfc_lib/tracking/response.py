@@ -1,0 +1,52 @@
+"""Score-map post-processing shared by the tracker and the response viewer.
+
+Upsampling is truly bicubic: ``F.interpolate(mode="bicubic", align_corners=False)``. With
+``align_corners=False`` pixel centres sit at half-pixel offsets, the convention of
+``cv2.resize(..., interpolation=cv2.INTER_CUBIC)`` used by the original SiamFC ports (both use
+the a = -0.75 cubic kernel), so a 17x17 map becomes 272x272 with its centre at (272 - 1) / 2.
+Peers passed ``cv2.INTER_CUBIC`` positionally as ``dst`` and silently got bilinear.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def scale_factors(scale_num: int, scale_step: float) -> np.ndarray:
+    """``scale_step ** k`` for k symmetric around 0 (3 scales: 1/1.0375, 1, 1.0375)."""
+    exponents = np.arange(scale_num, dtype=np.float64) - (scale_num - 1) / 2
+    return scale_step ** exponents
+
+
+def hann_window(size: int) -> np.ndarray:
+    """2-D cosine window summing to 1 (the paper's normalisation)."""
+    w = np.outer(np.hanning(size), np.hanning(size))
+    return (w / w.sum()).astype(np.float32)
+
+
+def upsample_bicubic(responses: torch.Tensor, up: int) -> torch.Tensor:
+    """(S, 1, R, R) -> (S, R*up, R*up), bicubic, float32."""
+    size = responses.shape[-1] * up
+    out = F.interpolate(responses.float(), size=(size, size), mode="bicubic", align_corners=False)
+    return out[:, 0]
+
+
+def penalise_scales(peaks: np.ndarray, penalty: float) -> np.ndarray:
+    """Multiply every non-centre scale's peak by ``penalty`` (discourages scale changes)."""
+    out = np.asarray(peaks, dtype=np.float64).copy()
+    centre = (len(out) - 1) // 2
+    out[np.arange(len(out)) != centre] *= penalty
+    return out
+
+
+def apply_window(response: np.ndarray, window: np.ndarray, influence: float) -> np.ndarray:
+    """Min-subtract, sum-normalise, then blend with the cosine window (paper's displacement prior)."""
+    r = response - response.min()
+    r = r / (r.sum() + 1e-16)
+    return (1.0 - influence) * r + influence * window
+
+
+def damped_scale(chosen_factor: float, scale_lr: float) -> float:
+    """Paper's scale damping: move ``scale_lr`` of the way from 1 to the chosen factor."""
+    return (1.0 - scale_lr) + scale_lr * float(chosen_factor)

@@ -1,0 +1,50 @@
+"""The scale pyramid of search crops, cut two ways with the same geometry.
+
+* ``warp``: one ``cv2.warpAffine`` per scale on the host (what :mod:`siamfc_lib.data.crops`
+  does); fastest on CPU, where a 255x255 warp costs well under a millisecond.
+* ``grid``: the frame is uploaded once and every scale is sampled by one ``grid_sample``
+  call on the device, so a GPU never waits for host-side crops.
+
+Both map the square of side ``size`` centred on ``(cx, cy)`` (0-based pixel coordinates)
+onto ``out_size`` pixels and fill the outside with the padding colour.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..data.crops import crop_square
+
+
+def warp_crops(frame: np.ndarray, cx: float, cy: float, sizes: np.ndarray, out_size: int,
+               pad_color: np.ndarray) -> np.ndarray:
+    """(S, out, out, 3) uint8 crops, one affine warp each."""
+    return np.stack([crop_square(frame, cx, cy, float(s), out_size, pad_color) for s in sizes])
+
+
+def frame_to_device(frame: np.ndarray, device: torch.device) -> torch.Tensor:
+    """HWC uint8 -> (1, 3, H, W) float32 on ``device`` (one upload per frame)."""
+    t = torch.from_numpy(np.ascontiguousarray(frame)).to(device, non_blocking=True)
+    return t.permute(2, 0, 1).unsqueeze(0).float()
+
+
+def grid_crops(frame_t: torch.Tensor, cx: float, cy: float, sizes: np.ndarray, out_size: int,
+               pad_color: torch.Tensor) -> torch.Tensor:
+    """(S, 3, out, out) float crops by one bilinear ``grid_sample``.
+
+    Padding: the padding colour is subtracted before sampling with zeros outside and added
+    back, which equals sampling the frame over a mean-colour border.
+    """
+    _, _, h, w = frame_t.shape
+    sizes_t = torch.as_tensor(np.asarray(sizes, dtype=np.float64), device=frame_t.device)
+    theta = torch.zeros(len(sizes), 2, 3, dtype=torch.float64, device=frame_t.device)
+    # output u in [-1, 1] -> crop pixel j = (u + 1)(out - 1)/2 -> source x = cx + (j - half) size/out
+    theta[:, 0, 0] = (out_size - 1) * sizes_t / (out_size * max(w - 1, 1))
+    theta[:, 0, 2] = 2.0 * cx / max(w - 1, 1) - 1.0
+    theta[:, 1, 1] = (out_size - 1) * sizes_t / (out_size * max(h - 1, 1))
+    theta[:, 1, 2] = 2.0 * cy / max(h - 1, 1) - 1.0
+    grid = F.affine_grid(theta.float(), [len(sizes), 3, out_size, out_size], align_corners=True)
+    centred = (frame_t - pad_color.view(1, 3, 1, 1)).expand(len(sizes), -1, -1, -1)
+    out = F.grid_sample(centred, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+    return out + pad_color.view(1, 3, 1, 1)

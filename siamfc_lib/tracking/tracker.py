@@ -1,0 +1,208 @@
+"""SiamFC-3s tracker (Bertinetto et al. 2016), separate from the trainer.
+
+Per frame: three search crops around the previous centre (one batched forward pass),
+bicubic x16 upsampling of the 17x17 maps, a penalty on the non-centre scales, a Hann window
+on the chosen map, and a damped scale update with the search size clamped to
+[min_scale, max_scale] times its first-frame value. Frames are RGB uint8 ``HxWx3``; boxes
+in and out are 1-based OTB ``x, y, w, h`` (conversions via :mod:`siamfc_lib.boxes`).
+
+Choices where the paper's code leaves room (documented here, tested in tests/test_tracker.py):
+* the box's size follows the same clamped factor as the search region, so the box and the
+  region never disagree;
+* the centre is clipped to the frame, so a lost target cannot drift to infinity.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import cv2
+import numpy as np
+import torch
+
+from .. import boxes
+from ..config.tracking import TrackerConfig
+from ..devices import Device, resolve_device, synchronize
+from ..data.crops import crop_square
+from ..data.otb import read_rgb
+from .response import apply_window, damped_scale, hann_window, penalise_scales, scale_factors, upsample_bicubic
+from .search_crops import frame_to_device, grid_crops, warp_crops
+
+
+@dataclass
+class TrackerStep:
+    """What the response viewer shows for one frame (only kept when ``record=True``)."""
+
+    search_crop: np.ndarray       # (255, 255, 3) uint8, the chosen scale's crop
+    response: np.ndarray          # (272, 272) float32, normalised and windowed
+    scale_index: int
+    scale_factor: float
+    crop_centre: tuple[float, float]   # 0-based (cx, cy) of the crop in the frame
+    crop_size: float              # side of the crop in frame pixels
+
+
+def _as_device(device: str | Device | torch.device | None) -> torch.device:
+    if device is None:
+        return torch.device("cpu")
+    if isinstance(device, Device):
+        return device.torch
+    if isinstance(device, torch.device):
+        return device
+    return resolve_device(device).torch
+
+
+class SiamFCTracker:
+    """``init(frame, box)`` then ``update(frame) -> box``; ``track_frames`` for a sequence.
+
+    ``crop_backend``: "auto" (warp on CPU, grid on accelerators), "warp" or "grid".
+    ``record=True`` keeps a :class:`TrackerStep` in ``last_step`` after each update.
+    ``channels_last`` (default on): measured 1.2-1.7x faster on this project's 2-core CPU.
+    """
+
+    name = "SiamFC"
+
+    def __init__(self, model: torch.nn.Module, cfg: TrackerConfig | None = None,
+                 device: str | Device | torch.device | None = "cpu", crop_backend: str = "auto",
+                 channels_last: bool = True, record: bool = False, name: str | None = None):
+        self.cfg = cfg or TrackerConfig()
+        self.device = _as_device(device)
+        if crop_backend == "auto":
+            crop_backend = "warp" if self.device.type == "cpu" else "grid"
+        if crop_backend not in ("warp", "grid"):
+            raise ValueError(f"crop_backend must be auto, warp or grid, got {crop_backend!r}")
+        self.crop_backend = crop_backend
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.model = model.to(self.device).eval()
+        if channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.record = record
+        if name:
+            self.name = name
+        geo = self.cfg.geometry
+        self.response_size = geo.response_size(geo.instance_size)
+        self.upsampled_size = self.response_size * self.cfg.response_up
+        self.window = hann_window(self.upsampled_size)
+        self.scales = scale_factors(self.cfg.scale_num, self.cfg.scale_step)
+        self.last_step: TrackerStep | None = None
+
+    # --- helpers -------------------------------------------------------------------------
+    def _to_input(self, crops_hwc: np.ndarray) -> torch.Tensor:
+        t = torch.from_numpy(crops_hwc).to(self.device).permute(0, 3, 1, 2).float()
+        return t.contiguous(memory_format=self.memory_format)
+
+    # --- public API ----------------------------------------------------------------------
+    @torch.inference_mode()
+    def init(self, frame_rgb: np.ndarray, box_otb: Sequence[float]) -> None:
+        """Exemplar from the first frame: context 0.5, 127 crop, mean-colour padding."""
+        cx, cy, w, h = boxes.otb_to_cxcywh(box_otb)
+        if not (w > 0 and h > 0):
+            raise ValueError(f"initial box must have positive size, got {list(box_otb)}")
+        geo = self.cfg.geometry
+        self.centre = np.array([cx, cy], dtype=np.float64)
+        self.target_size = np.array([w, h], dtype=np.float64)
+        self.frame_hw = frame_rgb.shape[:2]
+        self.pad_color = frame_rgb.reshape(-1, 3).mean(axis=0)
+        self.exemplar_side = float(boxes.exemplar_context_size(w, h, geo.context))
+        self.search_side = self.exemplar_side * geo.instance_size / geo.exemplar_size
+        self.min_search_side = self.cfg.min_scale * self.search_side
+        self.max_search_side = self.cfg.max_scale * self.search_side
+        z = crop_square(frame_rgb, cx, cy, self.exemplar_side, geo.exemplar_size, self.pad_color)
+        self.kernel = self.model.backbone(self._to_input(z[None]))
+        self.pad_color_t = torch.as_tensor(self.pad_color, dtype=torch.float32, device=self.device)
+
+    def _search_input(self, frame_rgb: np.ndarray, sides: np.ndarray) -> tuple[torch.Tensor, np.ndarray | None]:
+        size = self.cfg.geometry.instance_size
+        cx, cy = self.centre
+        if self.crop_backend == "warp":
+            crops = warp_crops(frame_rgb, cx, cy, sides, size, self.pad_color)
+            return self._to_input(crops), crops
+        frame_t = frame_to_device(frame_rgb, self.device)
+        x = grid_crops(frame_t, cx, cy, sides, size, self.pad_color_t)
+        return x.contiguous(memory_format=self.memory_format), None
+
+    @torch.inference_mode()
+    def responses(self, frame_rgb: np.ndarray) -> tuple[torch.Tensor, np.ndarray | None, np.ndarray]:
+        """Raw (S, 1, 17, 17) maps of all scales from ONE batched forward pass."""
+        sides = self.search_side * self.scales
+        x, crops = self._search_input(frame_rgb, sides)
+        return self.model.head(self.kernel, self.model.backbone(x)), crops, sides
+
+    @torch.inference_mode()
+    def update(self, frame_rgb: np.ndarray) -> np.ndarray:
+        """Track one frame; returns the 1-based OTB box."""
+        cfg, geo = self.cfg, self.cfg.geometry
+        raw, crops, sides = self.responses(frame_rgb)
+        up = upsample_bicubic(raw, cfg.response_up).cpu().numpy()
+        peaks = penalise_scales(up.reshape(len(up), -1).max(axis=1), cfg.scale_penalty)
+        best = int(np.argmax(peaks))
+        response = apply_window(up[best], self.window, cfg.window_influence)
+        row, col = np.unravel_index(int(np.argmax(response)), response.shape)
+        # peak displacement: upsampled map -> instance crop -> frame pixels
+        disp_map = np.array([col, row], dtype=np.float64) - (self.upsampled_size - 1) / 2
+        disp_crop = disp_map * geo.total_stride / cfg.response_up
+        disp_frame = disp_crop * sides[best] / geo.instance_size
+        old_centre = self.centre.copy()
+        if self.record:
+            crop = crops[best] if crops is not None else crop_square(
+                frame_rgb, *old_centre, float(sides[best]), geo.instance_size, self.pad_color)
+            self.last_step = TrackerStep(crop, response.astype(np.float32), best, float(self.scales[best]),
+                                         (float(old_centre[0]), float(old_centre[1])), float(sides[best]))
+        h, w = self.frame_hw
+        self.centre = np.clip(old_centre + disp_frame, [0.0, 0.0], [w - 1.0, h - 1.0])
+        factor = damped_scale(self.scales[best], cfg.scale_lr)
+        new_side = float(np.clip(self.search_side * factor, self.min_search_side, self.max_search_side))
+        factor = new_side / self.search_side
+        self.search_side = new_side
+        self.exemplar_side *= factor
+        self.target_size = self.target_size * factor
+        return boxes.cxcywh_to_otb(np.concatenate([self.centre, self.target_size]))
+
+    def track_frames(self, frames: Iterable[np.ndarray | str | Path], box_otb: Sequence[float]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """Track a sequence of RGB frames or image paths from ``box_otb`` on the first.
+
+        Returns ``(boxes (N, 4) 1-based OTB, times (N,) seconds)``; as got10k, frame 0's box
+        is the given one and its time is the ``init`` call; image decoding is not timed.
+        """
+        out_boxes: list[np.ndarray] = []
+        times: list[float] = []
+        for index, frame in enumerate(frames):
+            image = read_rgb(frame) if isinstance(frame, (str, Path)) else frame
+            start = time.perf_counter()
+            if index == 0:
+                self.init(image, box_otb)
+                box = np.asarray(box_otb, dtype=np.float64)
+            else:
+                box = self.update(image)
+            self._sync()
+            times.append(time.perf_counter() - start)
+            out_boxes.append(box)
+        return np.asarray(out_boxes, dtype=np.float64).reshape(-1, 4), np.asarray(times)
+
+    def _sync(self) -> None:
+        if self.device.type != "cpu":
+            synchronize(Device(self.device.type, self.device.index))
+
+    def track_video(self, path: str | Path, box_otb: Sequence[float], max_frames: int | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Track a video file read with ``cv2.VideoCapture`` (BGR decoded, converted to RGB)."""
+        return self.track_frames(iter_video_rgb(path, max_frames), box_otb)
+
+
+def iter_video_rgb(path: str | Path, max_frames: int | None = None) -> Iterable[np.ndarray]:
+    """RGB frames of a video file; a file OpenCV cannot open is an error naming it."""
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise FileNotFoundError(f"OpenCV cannot open video {path}")
+    try:
+        count = 0
+        while max_frames is None or count < max_frames:
+            ok, bgr = capture.read()
+            if not ok:
+                break
+            count += 1
+            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    finally:
+        capture.release()

@@ -1,0 +1,95 @@
+"""Who am I in a multi-process run, and the torch.distributed calls the trainer needs.
+
+Launch styles understood:
+
+* torchrun (``python -m torch.distributed.run``): ``RANK``, ``LOCAL_RANK``, ``WORLD_SIZE``,
+  ``MASTER_ADDR``, ``MASTER_PORT`` -- the recommended one, and what 04_train_8p uses.
+* Ascend ModelZoo shell loops (one ``python`` per card, no torchrun): ``RANK_ID``,
+  ``RANK_SIZE`` and ``ASCEND_DEVICE_ID`` (or ``DEVICE_ID``); the master address and port
+  default to 127.0.0.1:29688 when the script does not export them.
+
+Nothing here replaces torch.distributed; it reads the environment, joins the process group
+and fills in the hooks of :class:`~siamfc_lib.training.context.DistributedContext`.
+"""
+from __future__ import annotations
+
+import datetime
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from ..devices import Device, distributed_backend, set_current
+from .context import DistributedContext
+
+
+def rank_from_env(env: Mapping[str, str] | None = None) -> tuple[int, int, int]:
+    """``(rank, local_rank, world_size)`` from torchrun's or ModelZoo's variables; (0, 0, 1) if none."""
+    env = os.environ if env is None else env
+    if "WORLD_SIZE" in env and "RANK" in env:
+        return int(env["RANK"]), int(env.get("LOCAL_RANK", env["RANK"])), int(env["WORLD_SIZE"])
+    if "RANK_SIZE" in env and "RANK_ID" in env:
+        local = env.get("ASCEND_DEVICE_ID", env.get("DEVICE_ID", env["RANK_ID"]))
+        return int(env["RANK_ID"]), int(local), int(env["RANK_SIZE"])
+    return 0, 0, 1
+
+
+@dataclass
+class TorchDistributedContext(DistributedContext):
+    """A rank of a torch.distributed job: DDP model, summed metrics, barriers."""
+
+    device: Device | None = None
+    bn_policy: str = "local"
+
+    def wrap_model(self, model: nn.Module) -> nn.Module:
+        return wrap_model(model, self, self.device, self.bn_policy)
+
+    def all_reduce_sum(self, tensor: torch.Tensor) -> torch.Tensor:
+        tensor = tensor.clone()
+        dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
+        return tensor
+
+    def barrier(self) -> None:
+        if dist.is_initialized():
+            dist.barrier()
+
+
+def init_process_group(ctx: DistributedContext, device: Device, timeout_s: float = 600.0) -> None:
+    """Join the process group with the device's backend (gloo, nccl or hccl).
+
+    The timeout bounds how long a rank waits for a dead peer in a collective.
+    """
+    if ctx.world_size <= 1 or dist.is_initialized():
+        return
+    os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
+    os.environ.setdefault("MASTER_PORT", "29688")
+    set_current(device)
+    dist.init_process_group(distributed_backend(device), rank=ctx.rank, world_size=ctx.world_size,
+                            timeout=datetime.timedelta(seconds=timeout_s))
+
+
+def wrap_model(model: nn.Module, ctx: DistributedContext, device: Device, bn_policy: str = "local") -> nn.Module:
+    """DistributedDataParallel with the chosen batch-norm statistics policy.
+
+    * ``local``: every rank keeps its own running statistics (the seed's
+      ``broadcast_buffers=False``); rank 0's are saved.
+    * ``broadcast``: rank 0's buffers overwrite the others before each forward.
+    * ``sync``: SyncBatchNorm, statistics over the global batch (CUDA/NPU only).
+    """
+    if ctx.world_size <= 1:
+        return model
+    if bn_policy == "sync":
+        if device.kind == "cpu":
+            raise ValueError("bn_policy='sync' needs CUDA or NPU devices; use 'local' or 'broadcast' on CPU")
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    device_ids = None if device.kind == "cpu" else [device.index]
+    return nn.parallel.DistributedDataParallel(model, device_ids=device_ids,
+                                               broadcast_buffers=(bn_policy == "broadcast"))
+
+
+def shutdown() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
