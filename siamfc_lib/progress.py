@@ -14,12 +14,19 @@ T = TypeVar("T")
 
 
 def bars_enabled(enabled: bool | None = None) -> bool:
-    """None: bars on in interactive sessions, off under CI and papermill's headless kernels."""
+    """None: bars in a terminal and in JupyterLab, none under CI or papermill.
+
+    JupyterLab's server names the kernel's session (``JPY_SESSION_NAME``); papermill starts
+    kernels directly, without one, so its output notebooks get plain log lines instead of
+    frozen widgets.
+    """
     if enabled is not None:
         return enabled
     if os.environ.get("CI") or os.environ.get("SIAMFC_NO_PROGRESS"):
         return False
-    return sys.stderr.isatty() or "ipykernel" in sys.modules and not os.environ.get("PAPERMILL_EXECUTION")
+    if "ipykernel" in sys.modules:
+        return bool(os.environ.get("JPY_SESSION_NAME"))
+    return sys.stderr.isatty()
 
 
 def track(iterable: Iterable[T], total: int | None = None, desc: str = "", enabled: bool | None = None,

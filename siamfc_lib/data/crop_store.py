@@ -1,0 +1,105 @@
+"""Read curated crops by key, from the LMDB or from the folder, safely in any process.
+
+The LMDB environment is opened lazily in the process that reads (read-only, no lock) and is
+never pickled, so a store can be handed to DataLoader workers under fork or spawn.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+
+def decode_rgb(data: bytes, what: str = "crop") -> np.ndarray:
+    """JPEG bytes -> HxWx3 uint8 RGB; corrupt data raises naming ``what``."""
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if img is None:
+        raise ValueError(f"{what}: cannot decode image bytes ({len(data)} bytes)")
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+class FolderStore:
+    """Crops as files under the curated folder."""
+
+    def __init__(self, data_path: str | Path):
+        self.root = Path(data_path)
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"curated folder {self.root} does not exist")
+
+    def get(self, key: str) -> bytes:
+        path = self.root / key
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise KeyError(f"crop {key!r} not found under {self.root}") from None
+
+    def get_rgb(self, key: str) -> np.ndarray:
+        return decode_rgb(self.get(key), key)
+
+    def describe(self) -> str:
+        return f"folder {self.root}"
+
+
+class LmdbStore:
+    """Crops as values of an LMDB keyed by the relative path (UTF-8)."""
+
+    def __init__(self, lmdb_path: str | Path):
+        self.path = Path(lmdb_path)
+        if not (self.path / "data.mdb").exists():
+            raise FileNotFoundError(
+                f"no LMDB at {self.path} (expected {self.path / 'data.mdb'}); run 02_lmdb, or pass "
+                "lmdb_path='' to read crops from the curated folder"
+            )
+        self._env = None
+        self._pid = None
+
+    def _txn_env(self):
+        if self._env is None or self._pid != os.getpid():
+            import lmdb
+
+            if self._env is not None:
+                # Inherited through fork: unusable here, and py-lmdb refuses a second open of the
+                # same path while it is registered. Closing only unmaps this process's copy.
+                self._env.close()
+
+            self._env = lmdb.open(str(self.path), readonly=True, lock=False, readahead=False,
+                                  meminit=False, max_readers=2048, subdir=True)
+            self._pid = os.getpid()
+        return self._env
+
+    def __getstate__(self):
+        return {"path": self.path, "_env": None, "_pid": None}
+
+    def close(self) -> None:
+        """Release the environment (py-lmdb allows one open per path and process)."""
+        if self._env is not None and self._pid == os.getpid():
+            self._env.close()
+        self._env = self._pid = None
+
+    def get(self, key: str) -> bytes:
+        with self._txn_env().begin(buffers=False) as txn:
+            value = txn.get(key.encode("utf-8"))
+        if value is None:
+            raise KeyError(f"crop {key!r} missing from LMDB {self.path}; was it packed from this "
+                           "curated folder? rerun 02_lmdb to complete it")
+        return value
+
+    def get_rgb(self, key: str) -> np.ndarray:
+        return decode_rgb(self.get(key), key)
+
+    def describe(self) -> str:
+        return f"lmdb {self.path}"
+
+
+def default_lmdb_path(data_path: str | Path) -> str:
+    """The seed's rule: the LMDB sits beside the curated folder as ``<data_path>.lmdb``."""
+    return str(data_path).rstrip("/\\") + ".lmdb"
+
+
+def open_crop_store(data_path: str | Path, lmdb_path: str | None = None):
+    """LMDB when ``lmdb_path`` is None (default path) or a path; the folder when it is ``""``."""
+    if lmdb_path == "":
+        return FolderStore(data_path)
+    return LmdbStore(lmdb_path or default_lmdb_path(data_path))

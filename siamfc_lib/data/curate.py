@@ -1,0 +1,216 @@
+"""ILSVRC2015-VID -> SiamFC instance crops (255x255 JPEG) + a JSON manifest, resumable.
+
+For every valid box: the square of side ``s_x = s_z * 255 / 127`` (``s_z`` from the paper's
+context rule) around the box centre, resized to 255x255 in one affine warp, padded with the
+frame's mean colour, written as ``<data_path>/<video>/<frame:06d>.<trackid:02d>.x.jpg``.
+
+Resumable: a worker writes a video's crops, then its record ``<data_path>/.records/<video>.json``
+atomically, last. A rerun skips videos whose record matches the settings and wipes and redoes
+the others, so a run killed at any moment (even kill -9) ends, when rerun, byte-identical to an
+uninterrupted one. The manifest is assembled from the records, sorted, at the very end.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+import time
+from collections import Counter
+from dataclasses import asdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..boxes import exemplar_context_size, vid_corners_to_cxcywh
+from ..config.data import CurateConfig
+from ..io_utils import atomic_write_text
+from ..progress import track as progress_track
+from .crops import box_in_crop, crop_square
+from .manifest import MANIFEST_NAME, Manifest, Track, Video, crop_key
+from .vid import BoxFilter, VideoRef, VidFormatError, EXPECTED_LAYOUT, find_videos, read_video
+
+RECORDS_DIR = ".records"
+
+
+def instance_region(corners, context: float, exemplar_size: int, instance_size: int) -> tuple[float, float, float]:
+    """``(cx, cy, s_x)`` of the instance crop for a box given as VID XML corners."""
+    cx, cy, w, h = vid_corners_to_cxcywh(corners)
+    s_z = float(exemplar_context_size(w, h, context))
+    return float(cx), float(cy), s_z * instance_size / exemplar_size
+
+
+def instance_crop(image: np.ndarray, corners, cfg: CurateConfig, pad_color=None) -> tuple[np.ndarray, list[float]]:
+    """The crop and the box's ``cx, cy, w, h`` inside it (crop pixels)."""
+    cx, cy, s_x = instance_region(corners, cfg.context, cfg.exemplar_size, cfg.instance_size)
+    crop = crop_square(image, cx, cy, s_x, cfg.instance_size, pad_color=pad_color)
+    inside = box_in_crop(vid_corners_to_cxcywh(corners), cx, cy, s_x, cfg.instance_size)
+    return crop, [round(float(v), 4) for v in inside]
+
+
+def decode_frame(path: Path) -> tuple[np.ndarray | None, str | None]:
+    """BGR frame, or the skip reason. A JPEG without its end marker counts as truncated
+    (OpenCV would otherwise decode it with a grey bottom and only a warning)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None, "frame.missing_jpeg"
+    if b"\xff\xd9" not in data[-64:]:
+        return None, "frame.corrupt_jpeg"
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    return (None, "frame.corrupt_jpeg") if image is None else (image, None)
+
+
+def settings_fingerprint(cfg: CurateConfig) -> dict:
+    """What makes a video's output differ: a record with other settings is redone."""
+    keep = ("jpeg_quality", "context", "exemplar_size", "instance_size", "min_box_size", "max_aspect",
+            "skip_generated", "skip_outside", "min_track_frames")
+    return {k: getattr(cfg, k) for k in keep}
+
+
+def box_filter(cfg: CurateConfig) -> BoxFilter:
+    return BoxFilter(cfg.min_box_size, cfg.max_aspect, cfg.skip_generated, cfg.skip_outside, cfg.min_track_frames)
+
+
+def record_path(data_path: str | Path, video: str) -> Path:
+    return Path(data_path) / RECORDS_DIR / f"{video}.json"
+
+
+def curate_video(ref: VideoRef, cfg: CurateConfig, parent_pid: int | None = None) -> dict:
+    """Curate one snippet from scratch and write its record last; returns the record."""
+    start = time.perf_counter()
+    root = Path(cfg.data_path)
+    out_dir = root / ref.name
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    video = read_video(ref, box_filter(cfg))
+    skipped = Counter(video.skipped)
+    by_frame: dict[int, list[tuple[int, int]]] = {}
+    for t_index, trk in enumerate(video.tracks):
+        for i, frame in enumerate(trk.frames):
+            by_frame.setdefault(frame, []).append((t_index, i))
+    crop_boxes: dict[tuple[int, int], list[float]] = {}
+    params = [cv2.IMWRITE_JPEG_QUALITY, int(cfg.jpeg_quality)]
+    for frame in sorted(by_frame):
+        if parent_pid is not None and os.getppid() != parent_pid:
+            raise SystemExit("curation parent died; stopping this worker")  # orphans must not race a rerun
+        image, reason = decode_frame(video.frame_files[frame])
+        if image is None:
+            skipped[reason] += 1
+            continue
+        pad = cv2.mean(image)[:3]  # once per frame, shared by all its objects
+        for t_index, i in by_frame[frame]:
+            trk = video.tracks[t_index]
+            crop, inside = instance_crop(image, trk.boxes[i], cfg, pad)
+            ok, jpeg = cv2.imencode(".jpg", crop, params)
+            if not ok:
+                raise RuntimeError(f"JPEG encoding failed for {ref.name} frame {frame}")
+            (root / crop_key(ref.name, frame, trk.trackid)).write_bytes(jpeg.tobytes())
+            crop_boxes[(t_index, i)] = inside
+    tracks, crops, nbytes = [], 0, 0
+    for t_index, trk in enumerate(video.tracks):
+        keep = [i for i in range(len(trk.frames)) if (t_index, i) in crop_boxes]
+        paths = [root / crop_key(ref.name, trk.frames[i], trk.trackid) for i in keep]
+        if len(keep) < cfg.min_track_frames:  # corrupt frames left too few for a pair
+            for p in paths:
+                p.unlink()
+            skipped["track.too_short"] += 1
+            continue
+        nbytes += sum(p.stat().st_size for p in paths)
+        crops += len(keep)
+        tracks.append(Track(trk.trackid, trk.wnid, [trk.frames[i] for i in keep],
+                            [list(map(float, trk.boxes[i])) for i in keep],
+                            [crop_boxes[(t_index, i)] for i in keep],
+                            [trk.occluded[i] for i in keep], [trk.generated[i] for i in keep]))
+    if not tracks:
+        shutil.rmtree(out_dir, ignore_errors=True)
+    record = {
+        "settings": settings_fingerprint(cfg),
+        "video": asdict(Video(ref.name, ref.subset, video.frame_size, tracks)) if tracks else None,
+        "skipped": dict(sorted(skipped.items())),
+        "crops": crops, "bytes": nbytes, "seconds": round(time.perf_counter() - start, 4),
+    }
+    atomic_write_text(record_path(cfg.data_path, ref.name), json.dumps(record, sort_keys=True))
+    return record
+
+
+def _load_record(path: Path, settings: dict) -> dict | None:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if record.get("settings") == settings else None
+
+
+def _work(job: tuple[VideoRef, CurateConfig, int]) -> dict:
+    ref, cfg, parent_pid = job
+    return curate_video(ref, cfg, parent_pid)
+
+
+def assemble_manifest(cfg: CurateConfig, refs: list[VideoRef], records: dict[str, dict]) -> Manifest:
+    """Deterministic manifest: videos in (subset, name) order, skip counts summed."""
+    skipped: Counter = Counter()
+    videos = []
+    for ref in sorted(refs, key=lambda r: (r.subset, r.name)):
+        rec = records[ref.name]
+        skipped.update(rec["skipped"])
+        if rec["video"] is not None:
+            videos.append(Video.from_dict(rec["video"]))
+    return Manifest(videos, cfg.instance_size, cfg.exemplar_size, cfg.context, cfg.jpeg_quality,
+                    str(cfg.vid_root), dict(sorted(skipped.items())))
+
+
+def curate(cfg: CurateConfig, progress: bool | None = None, log=print) -> dict:
+    """Curate every video (resuming), write the manifest, return the summary dict."""
+    start = time.perf_counter()
+    refs = find_videos(cfg.vid_root, tuple(cfg.subsets))
+    data_path = Path(cfg.data_path)
+    settings = settings_fingerprint(cfg)
+    records = {r.name: rec for r in refs if (rec := _load_record(record_path(data_path, r.name), settings))}
+    todo = [r for r in refs if r.name not in records]
+    if todo:
+        (data_path / MANIFEST_NAME).unlink(missing_ok=True)  # never leave a stale "complete" marker
+    workers = max(1, min(int(cfg.workers), len(todo)))
+    log(f"curate: {len(refs)} videos under {cfg.vid_root}, {len(records)} already done, "
+        f"{len(todo)} to do with {workers} worker(s) -> {data_path}")
+    work_seconds = 0.0
+    if workers == 1:
+        results = (curate_video(r, cfg) for r in todo)
+        for rec in progress_track(results, total=len(todo), desc="curate", enabled=progress):
+            work_seconds += rec["seconds"]
+    else:
+        jobs = [(r, cfg, os.getpid()) for r in todo]
+        # No cv2.setNumThreads(1) in the workers: called in a child forked from a parent whose
+        # OpenCV thread pool has run, it deadlocks (seen here); the warps are small anyway.
+        with multiprocessing.get_context().Pool(workers) as pool:
+            for rec in progress_track(pool.imap_unordered(_work, jobs), total=len(todo), desc="curate",
+                                      enabled=progress):
+                work_seconds += rec["seconds"]
+    for r in todo:
+        records[r.name] = _load_record(record_path(data_path, r.name), settings)
+    manifest = assemble_manifest(cfg, refs, records)
+    if manifest.num_crops() == 0:
+        raise VidFormatError(f"no usable track in {len(refs)} video(s) under {cfg.vid_root}: skipped "
+                             f"{manifest.skipped}; expected {EXPECTED_LAYOUT} with <object> boxes")
+    manifest.save(data_path / MANIFEST_NAME)
+    seconds = time.perf_counter() - start
+    new_crops = sum(records[r.name]["crops"] for r in todo)
+    return {
+        "videos": len(manifest.videos), "videos_total": len(refs), "videos_resumed": len(refs) - len(todo),
+        "videos_curated": len(todo), "tracks": sum(len(v.tracks) for v in manifest.videos),
+        "crops": manifest.num_crops(), "crops_this_run": new_crops,
+        "bytes": sum(rec["bytes"] for rec in records.values()), "skipped": manifest.skipped,
+        "seconds": round(seconds, 3), "workers": workers,
+        "crops_per_s": round(new_crops / max(seconds, 1e-9), 1),
+        "crops_per_s_per_worker": round(new_crops / max(work_seconds, 1e-9), 1),
+        "data_path": str(data_path), "manifest": str(data_path / MANIFEST_NAME),
+    }
+
+
+def format_summary(summary: dict) -> str:
+    """The summary as a two-column text table (skip reasons one per row)."""
+    rows = [(k, v) for k, v in summary.items() if k != "skipped"]
+    rows += [(f"skipped {reason}", n) for reason, n in summary.get("skipped", {}).items()]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

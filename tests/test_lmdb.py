@@ -1,0 +1,136 @@
+"""LMDB packing: relative keys, raw bytes, map growth, kill -9 resume, moves, fork/spawn readers."""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import lmdb
+import pytest
+
+from siamfc_lib.config import CurateConfig, LmdbConfig
+from siamfc_lib.data.crop_store import FolderStore, LmdbStore, default_lmdb_path, open_crop_store
+from siamfc_lib.data.curate import curate
+from siamfc_lib.data.lmdb_pack import pack_lmdb, verify_lmdb
+from siamfc_lib.data.manifest import Manifest
+from vid_fixtures import CropKeyDataset, make_small_root
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def curated(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("lmdb")
+    vid = make_small_root(base / "vid", videos=10, frames=24, size=(320, 240))
+    curate(CurateConfig(vid_root=str(vid), data_path=str(base / "cur"), workers=2), progress=False)
+    return base / "cur"
+
+
+def _copy(curated: Path, tmp_path: Path) -> Path:
+    data_path = tmp_path / "ILSVRC_VID_CURATION"
+    shutil.copytree(curated, data_path)
+    return data_path
+
+
+def _lmdb_items(path: str | Path) -> dict[bytes, bytes]:
+    env = lmdb.open(str(path), readonly=True, lock=False)
+    with env.begin() as txn:
+        items = dict(txn.cursor())
+    env.close()
+    return items
+
+
+def _folder_items(data_path: Path) -> dict[bytes, bytes]:
+    keys = Manifest.load(data_path).keys()
+    return {k.encode("utf-8"): (data_path / k).read_bytes() for k in keys}
+
+
+def test_keys_are_relative_paths_and_values_the_file_bytes(curated, tmp_path):
+    data_path = _copy(curated, tmp_path)
+    report = pack_lmdb(LmdbConfig(data_path=str(data_path), commit_every=100, initial_map_size=1 << 16,
+                                  verify_samples=10), progress=False)
+    assert report["lmdb_path"] == default_lmdb_path(data_path) == str(data_path) + ".lmdb"
+    assert report["verified"] and report["missing"] == 0 and report["samples_checked"] == 10
+    assert report["map_size"] > 1 << 16, "the map should have grown from 64 KiB"
+    items = _lmdb_items(report["lmdb_path"])
+    assert items == _folder_items(data_path)
+    assert all(not k.startswith(b"/") and k.count(b"/") == 1 and k.endswith(b".x.jpg") for k in items)
+    again = pack_lmdb(LmdbConfig(data_path=str(data_path)), progress=False)
+    assert again["added"] == 0 and again["already_present"] == len(items)
+
+
+def test_verification_names_missing_keys(curated, tmp_path):
+    data_path = _copy(curated, tmp_path)
+    report = pack_lmdb(LmdbConfig(data_path=str(data_path)), progress=False)
+    env = lmdb.open(report["lmdb_path"])
+    with env.begin(write=True) as txn:
+        victim = next(iter(txn.cursor().iternext(values=False)))
+        txn.delete(victim)
+    env.close()
+    keys = Manifest.load(data_path).keys()
+    check = verify_lmdb(data_path, report["lmdb_path"], keys)
+    assert not check["verified"] and check["missing_examples"] == [victim.decode()]
+
+
+CHILD = ("import sys; from siamfc_lib.config import LmdbConfig; from siamfc_lib.data.lmdb_pack import pack_lmdb;"
+         "pack_lmdb(LmdbConfig(data_path=sys.argv[1], commit_every=4, initial_map_size=1 << 20), progress=False)")
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize("after_bytes", [1, 400_000])
+def test_kill_9_during_packing_then_rerun_completes_identically(curated, tmp_path, after_bytes):
+    data_path = _copy(curated, tmp_path)
+    mdb = Path(default_lmdb_path(data_path)) / "data.mdb"
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(data_path)], cwd=ROOT, stdout=subprocess.DEVNULL)
+    end = time.monotonic() + 60
+    while not (mdb.exists() and mdb.stat().st_size >= after_bytes):
+        assert time.monotonic() < end and child.poll() is None, "child ended before the kill point"
+        time.sleep(0.002)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    expected = _folder_items(data_path)
+    assert len(_lmdb_items(mdb.parent)) < len(expected), "packing finished before the kill: nothing tested"
+    report = pack_lmdb(LmdbConfig(data_path=str(data_path)), progress=False)
+    assert report["verified"] and report["already_present"] + report["added"] == len(expected)
+    assert _lmdb_items(mdb.parent) == expected
+
+
+def test_moving_folder_and_lmdb_still_reads(curated, tmp_path):
+    data_path = _copy(curated, tmp_path / "a")
+    pack_lmdb(LmdbConfig(data_path=str(data_path)), progress=False)
+    moved = tmp_path / "b" / "elsewhere" / "CURATED"
+    moved.parent.mkdir(parents=True)
+    shutil.move(str(data_path), moved)
+    shutil.move(str(data_path) + ".lmdb", str(moved) + ".lmdb")
+    key = Manifest.load(moved).keys()[7]
+    lmdb_store, folder_store = open_crop_store(moved), open_crop_store(moved, "")
+    assert isinstance(lmdb_store, LmdbStore) and isinstance(folder_store, FolderStore)
+    assert lmdb_store.get(key) == folder_store.get(key) == (moved / key).read_bytes()
+    assert lmdb_store.get_rgb(key).shape == (255, 255, 3)
+    with pytest.raises(KeyError, match="missing from LMDB"):
+        lmdb_store.get("no/such.x.jpg")
+    with pytest.raises(RuntimeError, match="close"):
+        pack_lmdb(LmdbConfig(data_path=str(moved)), progress=False)
+    lmdb_store.close()
+    assert pack_lmdb(LmdbConfig(data_path=str(moved)), progress=False)["added"] == 0
+
+
+@pytest.mark.parametrize("context", ["fork", "spawn"])
+@pytest.mark.parametrize("backend", ["lmdb", "folder"])
+def test_crop_store_in_dataloader_workers(curated, tmp_path_factory, context, backend):
+    torch = pytest.importorskip("torch")
+    data_path = curated
+    if backend == "lmdb" and not Path(default_lmdb_path(data_path), "data.mdb").exists():
+        pack_lmdb(LmdbConfig(data_path=str(data_path)), progress=False)
+    store = open_crop_store(data_path, None if backend == "lmdb" else "")
+    keys = Manifest.load(data_path).keys()[:24]
+    expected = [int(store.get_rgb(k).astype("int64").sum()) for k in keys]   # opened in the parent first
+    loader = torch.utils.data.DataLoader(CropKeyDataset(store, keys), batch_size=4, num_workers=2,
+                                         multiprocessing_context=context, collate_fn=list)
+    rows = sorted(row for batch in loader for row in batch)
+    assert [r[0] for r in rows] == list(range(len(keys)))
+    assert [r[2] for r in rows] == expected
+    assert all(r[3] == (255, 255, 3) for r in rows)
+    assert len({r[1] for r in rows}) == 2 and os.getpid() not in {r[1] for r in rows}
