@@ -6,6 +6,7 @@ The last epoch is the honest number.
 """
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Sequence
@@ -13,12 +14,14 @@ from typing import Sequence
 from ..config.tracking import TrackerConfig
 from ..data.otb import OTBSequence
 from ..devices import resolve_device
+from ..io_utils import atomic_write_text
 from ..tracking.tracker import SiamFCTracker
 from .report import Evaluation
 from .runner import evaluate_run, load_checkpoint_model, run_tracker
 
 SELECTION_NOTE = ("best = highest AUC on the evaluated sequences themselves: test-set selection, "
                   "optimistic; report the last epoch as the unbiased number")
+SWEEP_FILE = "sweep.json"  # written into the sweep's eval run_dir (06_results reads it)
 _EPOCH = re.compile(r"^siamfc_e(\d+)\.pth$")
 
 
@@ -57,6 +60,7 @@ def sweep_epochs(train_run_dir: str | Path, sequences: Sequence[OTBSequence], ev
         r = per_epoch[epoch]
         return {"epoch": epoch, "auc": r["auc"], "precision_20": r["precision_20"], "success_50": r["success_50"]}
 
-    return {"epochs": {e: summary(e) for e in wanted}, "last": summary(last_epoch), "best": summary(best_epoch),
-            "selected_by": "auc", "selection_note": SELECTION_NOTE, "test_set_selection": True,
-            "evaluations": evaluations}
+    result = {"epochs": {e: summary(e) for e in wanted}, "last": summary(last_epoch), "best": summary(best_epoch),
+              "selected_by": "auc", "selection_note": SELECTION_NOTE, "test_set_selection": True}
+    atomic_write_text(Path(eval_run_dir) / SWEEP_FILE, json.dumps(result, indent=2))
+    return {**result, "evaluations": evaluations}

@@ -1,0 +1,108 @@
+"""Figures of the results report (06_results): training curves, attributes, epoch sweep.
+
+Success and precision plots come from :mod:`.otb_plots`; these are the rest. Each function
+returns the path of the PNG it wrote (Agg canvas, no pyplot state touched).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from ..evaluation.metrics import SequenceCurves
+
+
+def _save(fig: Figure, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    FigureCanvasAgg(fig)
+    fig.tight_layout()
+    fig.savefig(path)
+    return path
+
+
+def _column(rows: list[dict], key: str) -> np.ndarray:
+    return np.array([float(r[key]) if r.get(key) not in (None, "") else np.nan for r in rows])
+
+
+def curves_from_json(curves: dict[str, dict]) -> dict[str, SequenceCurves]:
+    """``curves.json`` entries -> the objects the success/precision plots take."""
+    return {name: SequenceCurves(np.asarray(c["success_curve"]), np.asarray(c["precision_curve"]),
+                                 np.zeros(51), 0) for name, c in curves.items()}
+
+
+def training_curves(runs: dict[str, list[dict]], path: str | Path) -> Path:
+    """Loss, validation loss, learning rate and pairs/s per epoch for each run (metrics.csv rows)."""
+    fig = Figure(figsize=(11, 6.5), dpi=100)
+    axes = fig.subplots(2, 2).ravel()
+    panels = (("loss", "training loss"), ("val_loss", "validation loss"), ("lr", "learning rate"),
+              ("pairs_per_s", "training pairs/s (after warm-up)"))
+    for label, rows in runs.items():
+        steps = [r for r in rows if r.get("kind") == "step"]
+        epochs = [r for r in rows if r.get("kind") == "epoch"]
+        for ax, (key, title) in zip(axes, panels):
+            source = steps if key == "loss" and steps else epochs
+            x = _column(source, "epoch") if source is epochs else \
+                _column(source, "step") / max(1.0, np.nanmax(_column(source, "step"))) * len(epochs)
+            ax.plot(x, _column(source, key), marker="o" if source is epochs else None, ms=3, label=label)
+            ax.set(title=title, xlabel="epoch")
+            if key == "lr":
+                ax.set_yscale("log")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    return _save(fig, path)
+
+
+def attribute_comparison(reports: dict[str, dict], path: str | Path) -> Path:
+    """AUC per OTB attribute, one bar group per attribute, one bar per tracker."""
+    attrs = sorted({a for r in reports.values() for a in r.get("per_attribute", {})})
+    fig = Figure(figsize=(max(6, 0.9 * len(attrs) + 2), 4), dpi=100)
+    ax = fig.subplots()
+    width = 0.8 / max(1, len(reports))
+    for i, (name, r) in enumerate(reports.items()):
+        values = [r.get("per_attribute", {}).get(a, {}).get("auc", np.nan) for a in attrs]
+        ax.bar(np.arange(len(attrs)) + i * width, values, width, label=name)
+    labels = [f"{a}\n({next((r['per_attribute'][a]['sequences'] for r in reports.values() if a in r.get('per_attribute', {})), 0)})"
+              for a in attrs]
+    ax.set_xticks(np.arange(len(attrs)) + width * (len(reports) - 1) / 2, labels, fontsize=8)
+    ax.set(ylabel="AUC", ylim=(0, 1), title="AUC per attribute (sequences with the attribute)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    return _save(fig, path)
+
+
+def epoch_sweep(sweep: dict, path: str | Path) -> Path:
+    """AUC and precision of every evaluated epoch, the last and the best marked."""
+    epochs = sorted(int(e) for e in sweep["epochs"])
+    rows = [sweep["epochs"][str(e)] if str(e) in sweep["epochs"] else sweep["epochs"][e] for e in epochs]
+    fig = Figure(figsize=(6, 3.8), dpi=100)
+    ax = fig.subplots()
+    ax.plot(epochs, [r["auc"] for r in rows], marker="o", label="AUC")
+    ax.plot(epochs, [r["precision_20"] for r in rows], marker="s", label="precision@20")
+    best, last = sweep["best"], sweep["last"]
+    ax.scatter([best["epoch"]], [best["auc"]], s=120, facecolors="none", edgecolors="red",
+               label=f"best by {sweep.get('selected_by', 'auc')} (test-set selection)")
+    ax.axvline(last["epoch"], color="gray", ls="--", lw=1, label="last epoch")
+    ax.set(xlabel="epoch", ylim=(0, 1), title="Epoch sweep")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def throughput_bars(rows: list[dict], path: str | Path) -> Path:
+    """Training pairs/s per run (ours) beside the seed's reported figures, labelled by source."""
+    fig = Figure(figsize=(8, 3.8), dpi=100)
+    ax = fig.subplots()
+    names = [r["name"] for r in rows if r.get("pairs_per_s")]
+    values = [r["pairs_per_s"] for r in rows if r.get("pairs_per_s")]
+    colors = ["tab:green" if r.get("measured_here") else "tab:gray" for r in rows if r.get("pairs_per_s")]
+    ax.barh(names, values, color=colors)
+    for y, v in enumerate(values):
+        ax.text(v, y, f" {v:,.0f}", va="center", fontsize=8)
+    ax.set(xlabel="training pairs/s (green: measured by this run; gray: the seed's README)",
+           title="Training throughput")
+    ax.set_xscale("log")
+    return _save(fig, path)
