@@ -37,3 +37,12 @@ def test_load_params_rejects_non_mapping(tmp_path):
     p.write_text("a: [1\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_params(p)
+
+
+def test_nested_geometry_round_trips_through_a_dict():
+    from siamfc_lib.config import CropGeometry, to_dict
+
+    cfg = build(TrainConfig, {**to_dict(TrainConfig(epochs=3)), "geometry": {"context": 0.4}})
+    assert cfg.geometry == CropGeometry(context=0.4) and cfg.epochs == 3
+    with pytest.raises(ConfigError, match="unknown parameter.*contxt"):
+        build(TrainConfig, {"geometry": {"contxt": 0.4}})

@@ -1,20 +1,33 @@
 """``python -m siamfc_lib.bench track``: SiamFC tracking speed, end to end beside model-only.
 
-End to end = ``update()`` per frame (crops, one 3-scale forward, bicubic upsampling, window,
-peak); model-only = backbone + head on the (3, 3, 255, 255) batch. Frames are synthetic
-640x360 RGB, already decoded (decoding is not part of got10k's timing either).
+Per model width, all on synthetic 640x360 RGB frames already decoded (got10k does not time
+decoding either):
+
+* ``single``: one sequence, ``update()`` per frame; on CPU the host path ("warp") and the
+  device path ("grid"), on CUDA the device path eager / CUDA graphs x fp32 / bf16;
+* ``device_step_ms``: the device path's step with its inputs already on the device (graph
+  replay or eager call + one synchronize);
+* ``model_only``: backbone + head on a (3, 3, 255, 255) batch (fp32, and bf16 on CUDA);
+* ``batched``: :class:`~siamfc_lib.tracking.batched.BatchedSiamFC` over N sequences at once
+  (total frames/s, and per sequence).
+
+A variant that fails reports ``{"error": ...}`` instead of stopping the benchmark.
 """
 from __future__ import annotations
 
 import argparse
+import platform
 import time
+import traceback
+from typing import Callable
 
 import numpy as np
 import torch
 
 from ..config.tracking import TrackerConfig
-from ..devices import resolve_device, synchronize
+from ..devices import Device, resolve_device, synchronize
 from ..model import build_model
+from ..tracking.batched import BatchedSiamFC
 from ..tracking.tracker import SiamFCTracker
 
 
@@ -32,27 +45,100 @@ def synthetic_frames(n: int, height: int = 360, width: int = 640, seed: int = 0)
     return frames, np.asarray(gts)
 
 
-def measure(width: float, device: str, frames: int, crop_backend: str = "auto") -> dict:
-    dev = resolve_device(device)
+def guarded(measure: Callable[[], dict]) -> dict:
+    """Run one variant; an exception becomes its result instead of ending the benchmark."""
+    try:
+        return measure()
+    except Exception as exc:  # noqa: BLE001 - report and go on with the other variants
+        return {"error": f"{type(exc).__name__}: {exc}", "where": traceback.format_exc(limit=3)[-600:]}
+
+
+def _median_ms(fn: Callable[[], object], dev: Device, repeats: int) -> float:
+    for _ in range(3):
+        fn()
+    synchronize(dev)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        synchronize(dev)
+        times.append(time.perf_counter() - start)
+    return round(1000 * float(np.median(times)), 4)
+
+
+def single(width: float, dev: Device, frames: int, crop_backend: str, cuda_graphs: bool, amp: str | None) -> dict:
     torch.manual_seed(0)
-    tracker = SiamFCTracker(build_model(width=width), TrackerConfig(), dev, crop_backend=crop_backend)
-    images, gts = synthetic_frames(frames + 5)
-    tracker.track_frames(images[:6], gts[0])          # warm-up
+    tracker = SiamFCTracker(build_model(width=width), TrackerConfig(), dev, crop_backend=crop_backend,
+                            cuda_graphs=cuda_graphs, amp=amp)
+    images, gts = synthetic_frames(frames + 6)
+    tracker.track_frames(images[:8], gts[0])          # warm-up (and graph capture)
     _, times = tracker.track_frames(images, gts[0])
     steps = times[6:]
-    x = torch.zeros(3, 3, 255, 255, device=dev.torch).contiguous(memory_format=tracker.memory_format)
+    out = {"fps_end_to_end": round(float(np.mean(1.0 / steps)), 2),
+           "step_ms_end_to_end": round(1000 * float(np.median(steps)), 4), "frames": int(len(steps))}
+    step = tracker.device_step
+    if crop_backend == "grid":
+        with torch.inference_mode():
+            if step._graph is not None:
+                out["device_step_ms"] = _median_ms(step._graph.replay, dev, 200)
+            else:
+                run = lambda: step.step(step.frame, step.theta, step.pad, step.kernel)  # noqa: E731
+                out["device_step_ms"] = _median_ms(run, dev, 50 if dev.kind != "cpu" else 5)
+        out["cuda_graph_used"] = step._graph is not None
+        if step.graph_error:
+            out["cuda_graph_error"] = step.graph_error
+    return out
+
+
+def model_only(width: float, dev: Device, amp: str | None, repeats: int) -> dict:
+    torch.manual_seed(0)
+    tracker = SiamFCTracker(build_model(width=width), TrackerConfig(), dev, amp=amp)
+    images, gts = synthetic_frames(1)
+    tracker.init(images[0], gts[0])
+    x = torch.zeros(3, 3, 255, 255, device=dev.torch).contiguous(memory_format=torch.channels_last)
     with torch.inference_mode():
-        model_times = []
-        for _ in range(max(5, frames // 2)):
-            start = time.perf_counter()
-            tracker.model.head(tracker.kernel, tracker.model.backbone(x))
-            synchronize(dev)
-            model_times.append(time.perf_counter() - start)
-    return {"width": width, "device": str(dev), "crop_backend": tracker.crop_backend, "frames": int(len(steps)),
-            "fps_end_to_end": round(float(np.mean(1.0 / steps)), 2),
-            "step_ms_end_to_end": round(1000 * float(np.median(steps)), 3),
-            "step_ms_model_only": round(1000 * float(np.median(model_times)), 3),
-            "fps_model_only": round(1.0 / float(np.median(model_times)), 2)}
+        ms = _median_ms(lambda: tracker.model.head(tracker.kernel, tracker.pyramid.features(x)), dev, repeats)
+    return {"step_ms": ms, "fps": round(1000.0 / ms, 2)}
+
+
+def batched(width: float, dev: Device, sequences: int, frames: int, amp: str | None) -> dict:
+    torch.manual_seed(0)
+    tracker = BatchedSiamFC(build_model(width=width), TrackerConfig(), dev, batch_size=sequences, amp=amp)
+    images, gts = synthetic_frames(frames + sequences)
+    jobs = [(images[s:s + frames], gts[s]) for s in range(sequences)]   # shared frames, staggered starts
+    list(tracker.track_many(jobs[: min(2, sequences)]))                 # warm-up
+    start = time.perf_counter()
+    per_sequence = [float(np.sum(t[1:])) for _, _, t in tracker.track_many(jobs)]
+    seconds = time.perf_counter() - start
+    total = sequences * frames
+    return {"sequences": sequences, "frames_per_sequence": frames, "fps_total": round(total / seconds, 1),
+            "fps_per_sequence_recorded": round(float(np.mean([(frames - 1) / t for t in per_sequence])), 1),
+            "seconds": round(seconds, 3)}
+
+
+def device_name(dev: Device) -> str:
+    if dev.kind == "cuda":
+        return torch.cuda.get_device_name(dev.index)
+    return platform.processor() or platform.machine()
+
+
+def measure(width: float, dev: Device, frames: int, batch_sizes: list[int], batch_frames: int) -> dict:
+    cuda = dev.kind == "cuda"
+    if cuda:
+        variants = {f"{mode}_{prec}": ("grid", mode == "graphs", None if prec == "fp32" else "bf16")
+                    for prec in ("fp32", "bf16") for mode in ("eager", "graphs")}
+    else:
+        variants = {"warp_fp32": ("warp", False, None), "grid_fp32": ("grid", False, None)}
+    runs = {name: guarded(lambda v=v: single(width, dev, frames, *v)) for name, v in variants.items()}
+    repeats = 100 if dev.kind != "cpu" else 10
+    precisions = ("fp32", "bf16") if cuda else ("fp32",)
+    model = {p: guarded(lambda p=p: model_only(width, dev, None if p == "fp32" else "bf16", repeats))
+             for p in precisions}
+    batch = {str(b): guarded(lambda b=b: batched(width, dev, b, batch_frames, "bf16" if cuda else None))
+             for b in batch_sizes}
+    default = runs["graphs_fp32" if cuda else "warp_fp32"]
+    return {"width": width, "fps_end_to_end": default.get("fps_end_to_end"), "single": runs,
+            "model_only": model, "batched_bf16" if cuda else "batched_fp32": batch}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -60,8 +146,17 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--width", type=float, nargs="+", default=[1.0, 0.25])
     parser.add_argument("--frames", type=int, default=None, help="default: 40 on CPU, 300 on accelerators")
-    parser.add_argument("--crop-backend", default="auto", choices=["auto", "warp", "grid"])
+    parser.add_argument("--batch", type=int, nargs="*", default=None, help="default: 4 on CPU, 16 64 on CUDA")
+    parser.add_argument("--batch-frames", type=int, default=None, help="default: 8 on CPU, 100 on CUDA")
     args = parser.parse_args(argv)
-    frames = args.frames or (40 if resolve_device(args.device).kind == "cpu" else 300)
-    return {"torch_threads": torch.get_num_threads(),
-            "runs": [measure(w, args.device, frames, args.crop_backend) for w in args.width]}
+    dev = resolve_device(args.device)
+    cpu = dev.kind == "cpu"
+    if dev.kind == "cuda":
+        torch.backends.cudnn.benchmark = True
+    frames = args.frames or (40 if cpu else 300)
+    batch_sizes = args.batch if args.batch is not None else ([4] if cpu else [16, 64])
+    batch_frames = args.batch_frames or (8 if cpu else 100)
+    start = time.perf_counter()
+    runs = [measure(w, dev, frames, batch_sizes, batch_frames) for w in args.width]
+    return {"device": str(dev), "device_name": device_name(dev), "torch": torch.__version__,
+            "torch_threads": torch.get_num_threads(), "runs": runs, "seconds": round(time.perf_counter() - start, 1)}

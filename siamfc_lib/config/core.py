@@ -47,6 +47,12 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
         return tuple(items) if origin is tuple else items
     if hint is Any:
         return value
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        if isinstance(value, hint):
+            return value
+        if isinstance(value, Mapping):
+            return build(hint, value)
+        raise ConfigError(f"parameter {name!r} must be a mapping of {hint.__name__} fields, got {value!r}")
     if hint is bool:
         if isinstance(value, bool):
             return value

@@ -19,6 +19,7 @@ from ..devices import resolve_device
 from ..io_utils import atomic_write_text
 from ..progress import track
 from ..tracking.baselines import make_baselines
+from ..tracking.batched import BatchedSiamFC
 from ..tracking.tracker import SiamFCTracker
 from .report import Evaluation, evaluate_tracker, primary_times_path, result_path, times_path, write_reports
 
@@ -49,12 +50,41 @@ def run_tracker(tracker: SequenceTracker, sequences: Iterable[OTBSequence], run_
         if resume and result.exists():
             continue
         boxes_otb, times = tracker.track_frames(seq.img_files, seq.gt[0])
-        _savetxt(times_path(run_dir, tracker.name, seq.name), times, "%.8f")
-        if primary:
-            _savetxt(primary_times_path(run_dir, seq.name), times, "%.8f")
-        _savetxt(result, boxes_otb, "%.3f")
+        _write_sequence(run_dir, tracker.name, seq.name, boxes_otb, times, primary)
         tracked.append(seq.name)
     return tracked
+
+
+def run_batched(tracker: BatchedSiamFC, sequences: Iterable[OTBSequence], run_dir: str | Path,
+                primary: bool = False, resume: bool = True) -> list[str]:
+    """:func:`run_tracker` for many sequences in lockstep: same files, each written as it finishes."""
+    todo = [s for s in sequences if not (resume and result_path(run_dir, tracker.name, s.name).exists())]
+    for index, boxes_otb, times in tracker.track_many([(s.img_files, s.gt[0]) for s in todo]):
+        _write_sequence(run_dir, tracker.name, todo[index].name, boxes_otb, times, primary)
+    return [s.name for s in todo]
+
+
+def _write_sequence(run_dir: str | Path, name: str, sequence: str, boxes_otb: np.ndarray, times: np.ndarray,
+                    primary: bool) -> None:
+    """Times first, result last: a result file only exists for a finished sequence."""
+    _savetxt(times_path(run_dir, name, sequence), times, "%.8f")
+    if primary:
+        _savetxt(primary_times_path(run_dir, sequence), times, "%.8f")
+    _savetxt(result_path(run_dir, name, sequence), boxes_otb, "%.3f")
+
+
+def make_siamfc(model: torch.nn.Module, cfg: EvalConfig, tracker_cfg: TrackerConfig | None, device,
+                name: str) -> SiamFCTracker | BatchedSiamFC:
+    """The SiamFC tracker the evaluation options ask for (batched when ``batch_sequences > 1``).
+
+    Batched tracking samples crops like ``crop_backend="grid"``; the host warp differs in
+    interpolation rounding, which can move a peak by one upsampled-map pixel.
+    """
+    amp = None if cfg.amp == "none" else cfg.amp
+    if cfg.batch_sequences > 1:
+        return BatchedSiamFC(model, tracker_cfg, device, cfg.batch_sequences, amp=amp, name=name)
+    return SiamFCTracker(model, tracker_cfg, device, crop_backend=cfg.crop_backend, name=name,
+                         cuda_graphs=cfg.cuda_graphs, amp=amp)
 
 
 def load_checkpoint_model(checkpoint: str | Path, device: str = "cpu") -> torch.nn.Module:
@@ -115,16 +145,20 @@ def run_evaluation(params: Mapping[str, Any] | EvalConfig, tracker_cfg: TrackerC
     device = resolve_device(cfg.device)
     if model is None:
         model = load_checkpoint_model(cfg.checkpoint, "cpu")
-    trackers: list[SequenceTracker] = [SiamFCTracker(model, tracker_cfg, device, name=cfg.tracker_name)]
+    trackers: list = [make_siamfc(model, cfg, tracker_cfg, device, cfg.tracker_name)]
     if cfg.compare_untrained:
         base = untrained_model(cfg.checkpoint, model, cfg.seed)
-        trackers.append(SiamFCTracker(base, tracker_cfg, device, name=cfg.tracker_name + UNTRAINED_SUFFIX))
+        trackers.append(make_siamfc(base, cfg, tracker_cfg, device, cfg.tracker_name + UNTRAINED_SUFFIX))
     trackers += list(baselines) + list(extra_trackers)
     log(f"[eval] {len(sequences)} sequences, {sum(len(s) for s in sequences)} frames, device {device}, "
         f"trackers {[t.name for t in trackers]}")
     for tracker in trackers:
-        done = run_tracker(tracker, sequences, cfg.run_dir, primary=tracker.name == cfg.tracker_name,
-                           resume=cfg.resume, progress=progress)
+        primary = tracker.name == cfg.tracker_name
+        if isinstance(tracker, BatchedSiamFC):
+            done = run_batched(tracker, sequences, cfg.run_dir, primary=primary, resume=cfg.resume)
+        else:
+            done = run_tracker(tracker, sequences, cfg.run_dir, primary=primary, resume=cfg.resume,
+                               progress=progress)
         log(f"[eval] {tracker.name}: tracked {len(done)}, reused {len(sequences) - len(done)}")
     name = cfg.dataset_name or Path(cfg.otb_root).name
     evaluations = evaluate_run(cfg.run_dir, [t.name for t in trackers], sequences, name, cfg.tracker_name)

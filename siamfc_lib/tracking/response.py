@@ -50,3 +50,38 @@ def apply_window(response: np.ndarray, window: np.ndarray, influence: float) -> 
 def damped_scale(chosen_factor: float, scale_lr: float) -> float:
     """Paper's scale damping: move ``scale_lr`` of the way from 1 to the chosen factor."""
     return (1.0 - scale_lr) + scale_lr * float(chosen_factor)
+
+
+# --- the same steps as tensors, batched over sequences, so they run where the maps are -------
+
+def scale_penalties(scale_num: int, penalty: float, device: torch.device | str = "cpu") -> torch.Tensor:
+    """(S,) multipliers: ``penalty`` for every non-centre scale, 1 for the centre one."""
+    out = torch.full((scale_num,), float(penalty), dtype=torch.float32, device=device)
+    out[(scale_num - 1) // 2] = 1.0
+    return out
+
+
+def locate_peaks(raw: torch.Tensor, window: torch.Tensor, penalties: torch.Tensor, up: int,
+                 influence: float) -> torch.Tensor:
+    """(B, S, 1, R, R) raw maps -> (B, 3) int64 ``[scale, row, col]`` of the windowed peak.
+
+    Device-side twin of the tracker's host steps (upsample, penalise, pick the scale, window,
+    argmax), so only 3 integers per sequence leave the device. Ties resolve to the first
+    index, as ``np.argmax`` does.
+    """
+    b, s = raw.shape[:2]
+    maps = upsample_bicubic(raw.reshape(b * s, 1, *raw.shape[-2:]), up)
+    size = maps.shape[-1]
+    maps = maps.reshape(b, s, size * size)
+    best = (maps.amax(dim=2) * penalties).argmax(dim=1)
+    chosen = maps.gather(1, best.view(b, 1, 1).expand(b, 1, size * size))[:, 0]
+    flat = windowed(chosen, window.reshape(-1), influence).argmax(dim=1)
+    return torch.stack([best, torch.div(flat, size, rounding_mode="floor"), flat % size], dim=1)
+
+
+def windowed(responses: torch.Tensor, window: torch.Tensor, influence: float) -> torch.Tensor:
+    """:func:`apply_window` over a batch: (B, ...) maps, ``window`` shaped like one map."""
+    dims = tuple(range(1, responses.dim()))
+    r = responses - responses.amin(dim=dims, keepdim=True)
+    r = r / (r.sum(dim=dims, keepdim=True) + 1e-16)
+    return (1.0 - influence) * r + influence * window

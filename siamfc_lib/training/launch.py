@@ -78,7 +78,7 @@ def _collect_rank_logs(torchrun_logs: Path, run_dir: Path, node_rank: int, npus:
 def launch(cfg: TrainConfig, npus: int, nnodes: int = 1, node_rank: int = 0,
            master_addr: str = "127.0.0.1", master_port: int = 29500,
            echo: Callable[[str], None] | None = None, env: dict | None = None,
-           timeout_s: float | None = None) -> dict:
+           timeout_s: float | None = None, progress: bool | None = False) -> dict:
     """Run distributed training and return rank 0's summary (``run_dir/summary.json``)."""
     if npus < 1 or nnodes < 1 or not 0 <= node_rank < nnodes:
         raise ValueError(f"invalid topology: npus={npus}, nnodes={nnodes}, node_rank={node_rank}")
@@ -86,7 +86,7 @@ def launch(cfg: TrainConfig, npus: int, nnodes: int = 1, node_rank: int = 0,
     run_dir = Path(cfg.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     config_path = run_dir / "launch_config.json"
-    atomic_write_text(config_path, json.dumps(to_dict(cfg), indent=2))
+    atomic_write_text(config_path, json.dumps({**to_dict(cfg), "progress": progress}, indent=2))
     torchrun_logs = run_dir / "logs" / "torchrun"
     if torchrun_logs.exists():
         shutil.rmtree(torchrun_logs)
