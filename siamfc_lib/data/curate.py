@@ -32,6 +32,7 @@ from .manifest import MANIFEST_NAME, Manifest, Track, Video, crop_key
 from .vid import BoxFilter, VideoRef, VidFormatError, EXPECTED_LAYOUT, find_videos, read_video
 
 RECORDS_DIR = ".records"
+MAX_PROBLEMS = 20          # per video: the files named in its record (all are counted in "skipped")
 
 
 def instance_region(corners, context: float, exemplar_size: int, instance_size: int) -> tuple[float, float, float]:
@@ -86,6 +87,7 @@ def curate_video(ref: VideoRef, cfg: CurateConfig, parent_pid: int | None = None
     out_dir.mkdir(parents=True, exist_ok=True)
     video = read_video(ref, box_filter(cfg))
     skipped = Counter(video.skipped)
+    problems = [list(p) for p in video.problems]
     by_frame: dict[int, list[tuple[int, int]]] = {}
     for t_index, trk in enumerate(video.tracks):
         for i, frame in enumerate(trk.frames):
@@ -98,6 +100,7 @@ def curate_video(ref: VideoRef, cfg: CurateConfig, parent_pid: int | None = None
         image, reason = decode_frame(video.frame_files[frame])
         if image is None:
             skipped[reason] += 1
+            problems.append([str(video.frame_files[frame]), reason])
             continue
         pad = cv2.mean(image)[:3]  # once per frame, shared by all its objects
         for t_index, i in by_frame[frame]:
@@ -128,7 +131,7 @@ def curate_video(ref: VideoRef, cfg: CurateConfig, parent_pid: int | None = None
     record = {
         "settings": settings_fingerprint(cfg),
         "video": asdict(Video(ref.name, ref.subset, video.frame_size, tracks)) if tracks else None,
-        "skipped": dict(sorted(skipped.items())),
+        "skipped": dict(sorted(skipped.items())), "problems": problems[:MAX_PROBLEMS],
         "crops": crops, "bytes": nbytes, "seconds": round(time.perf_counter() - start, 4),
     }
     atomic_write_text(record_path(cfg.data_path, ref.name), json.dumps(record, sort_keys=True))
@@ -171,6 +174,9 @@ def curate(cfg: CurateConfig, progress: bool | None = None, log=print) -> dict:
     todo = [r for r in refs if r.name not in records]
     if todo:
         (data_path / MANIFEST_NAME).unlink(missing_ok=True)  # never leave a stale "complete" marker
+    # Temp files of atomic writes killed before their rename (kill -9): never read, only litter.
+    for stale in [*data_path.glob(f".{MANIFEST_NAME}.*.tmp"), *(data_path / RECORDS_DIR).glob(".*.tmp")]:
+        stale.unlink(missing_ok=True)
     workers = max(1, min(int(cfg.workers), len(todo)))
     log(f"curate: {len(refs)} videos under {cfg.vid_root}, {len(records)} already done, "
         f"{len(todo)} to do with {workers} worker(s) -> {data_path}")
@@ -189,6 +195,11 @@ def curate(cfg: CurateConfig, progress: bool | None = None, log=print) -> dict:
                 work_seconds += rec["seconds"]
     for r in todo:
         records[r.name] = _load_record(record_path(data_path, r.name), settings)
+    problems = [p for r in todo for p in records[r.name].get("problems", [])]
+    for file, why in problems[:10]:
+        log(f"curate: skipped {file}: {why}")
+    if len(problems) > 10:
+        log(f"curate: ... and {len(problems) - 10} more problem file(s); see {data_path / RECORDS_DIR}")
     manifest = assemble_manifest(cfg, refs, records)
     if manifest.num_crops() == 0:
         raise VidFormatError(f"no usable track in {len(refs)} video(s) under {cfg.vid_root}: skipped "

@@ -62,10 +62,22 @@ class OTBSequence:
 
 
 def read_rgb(path: str | Path) -> np.ndarray:
-    """RGB uint8 HxWx3 whatever the file's channels."""
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    """RGB uint8 HxWx3 whatever the file's channels.
+
+    A missing file raises FileNotFoundError; one that does not decode, or a JPEG without its
+    end marker (OpenCV would decode it with a grey bottom and only a warning), raises
+    :class:`OTBFormatError`. Both messages name the file.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"cannot read image {path}: no such file") from None
+    if Path(path).suffix.lower() in (".jpg", ".jpeg") and data[:2] == b"\xff\xd8" \
+            and b"\xff\xd9" not in data[-64:]:
+        raise OTBFormatError(f"cannot read image {path}: truncated JPEG (no end marker, {len(data)} bytes)")
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
     if bgr is None:
-        raise FileNotFoundError(f"cannot read image {path}")
+        raise OTBFormatError(f"cannot read image {path}: not a decodable image ({len(data)} bytes)")
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 

@@ -79,6 +79,7 @@ class VidVideo:
     tracks: list[VidTrack]
     frame_files: dict[int, Path]                             # frame -> JPEG, frames with valid boxes
     skipped: Counter
+    problems: list[tuple[str, str]] = field(default_factory=list)   # (file, why) of each malformed XML
 
 
 def find_videos(vid_root: str | Path, subsets: tuple[str, ...] = SUBSETS) -> list[VideoRef]:
@@ -113,7 +114,20 @@ def _text_int(node: ET.Element, tag: str) -> int:
 
 
 def parse_frame_xml(path: Path) -> tuple[list[int], list[dict]]:
-    """``([W, H], objects)`` of one frame; raises ValueError on a malformed file."""
+    """``([W, H], objects)`` of one frame.
+
+    A malformed file (not XML, unknown encoding, missing or non-numeric fields, infinite
+    coordinates) raises ValueError whose message starts with the file's path; an unreadable
+    one raises OSError. Nothing else escapes.
+    """
+    try:
+        return _parse_frame_xml(path)
+    except (ET.ParseError, ValueError, OverflowError, LookupError) as exc:
+        text = str(exc)
+        raise ValueError(text if text.startswith(f"{path}:") else f"{path}: {text}") from exc
+
+
+def _parse_frame_xml(path: Path) -> tuple[list[int], list[dict]]:
     try:
         root = ET.parse(path).getroot()
     except ET.ParseError as exc:
@@ -172,6 +186,7 @@ def read_video(ref: VideoRef, flt: BoxFilter = BoxFilter()) -> VidVideo:
     tracks: dict[int, VidTrack] = {}
     frame_size: list[int] | None = None
     frame_files: dict[int, Path] = {}
+    problems: list[tuple[str, str]] = []
     for frame in sorted(set(images) | set(xmls)):
         if frame not in xmls:
             skipped["frame.missing_xml"] += 1
@@ -181,8 +196,9 @@ def read_video(ref: VideoRef, flt: BoxFilter = BoxFilter()) -> VidVideo:
             continue
         try:
             size, objects = parse_frame_xml(xmls[frame])
-        except (ValueError, OSError):
+        except (ValueError, OSError) as exc:
             skipped["frame.malformed_xml"] += 1
+            problems.append((str(xmls[frame]), f"frame.malformed_xml: {exc}"))
             continue
         frame_size = frame_size or size
         if not objects:
@@ -212,4 +228,4 @@ def read_video(ref: VideoRef, flt: BoxFilter = BoxFilter()) -> VidVideo:
             skipped["track.too_short"] += 1
     if not kept:
         skipped["video.no_valid_track"] += 1
-    return VidVideo(ref, frame_size or [0, 0], kept, frame_files, skipped)
+    return VidVideo(ref, frame_size or [0, 0], kept, frame_files, skipped, problems)
