@@ -46,3 +46,13 @@ def test_nested_geometry_round_trips_through_a_dict():
     assert cfg.geometry == CropGeometry(context=0.4) and cfg.epochs == 3
     with pytest.raises(ConfigError, match="unknown parameter.*contxt"):
         build(TrainConfig, {"geometry": {"contxt": 0.4}})
+
+
+def test_injected_parameters_must_be_declared():
+    from siamfc_lib.paths import check_injected_parameters
+
+    declared = "data_path = 'data/x'\nlmdb_path = None\n"
+    check_injected_parameters([declared, "# Parameters\ndata_path = \"/tmp/y\"\n"])
+    check_injected_parameters([declared])  # no injection: interactive use
+    with pytest.raises(ConfigError, match="lmdb_pth.*declares: data_path, lmdb_path"):
+        check_injected_parameters([declared, "# Parameters\nlmdb_pth = \"/tmp/typo\"\n"])

@@ -518,10 +518,6 @@ def test_training_config_file_with_unknown_key_or_wrong_type(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="DEFECT (reported): notebooks/02_lmdb.ipynb builds LmdbConfig from "
-                   "data_path and lmdb_path only; papermill only logs a warning 'Passed unknown parameter' and the "
-                   "notebook runs to the end, so a typo in a -p name is silently ignored (SPEC: an unknown key "
-                   "is an error, not a warning)")
 def test_papermill_unknown_parameter_is_rejected(curated, tmp_path):
     papermill = pytest.importorskip("papermill")
     data_path = _copy(curated, tmp_path)
