@@ -1,7 +1,7 @@
 """Training configuration and the two presets of SPEC.md (paper, ascend)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 from .geometry import CropGeometry
@@ -21,7 +21,10 @@ class TrainConfig:
     stretch: float = 0.05
     max_translate: int = 4
     gray_prob: float = 0.25
-    color_jitter: float = 0.0
+    color_jitter: float = 0.0                    # std of a per-channel gain shared by z and x
+    # labels
+    r_pos: float = 16.0                          # positive radius in instance pixels (stride 8: 2 cells)
+    r_neg: float = 0.0                           # <= r_pos: every other cell is negative
     # model
     width: float = 1.0                           # channel multiplier for smaller variants
     head_bias: bool = True                       # learned scalar bias after the 1e-3 scale
@@ -60,6 +63,9 @@ PRESETS: dict[str, dict] = {
 
 
 def preset(name: str, **overrides) -> TrainConfig:
+    """The preset with ``overrides`` applied strictly: unknown names and wrong types raise ConfigError."""
+    from .core import build
+
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
-    return replace(TrainConfig(), **{**PRESETS[name], **overrides})
+    return build(TrainConfig, {**PRESETS[name], **overrides})

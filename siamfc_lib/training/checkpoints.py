@@ -1,0 +1,107 @@
+"""Training checkpoints: atomic, complete enough to resume exactly, and checked on load.
+
+``run_dir/checkpoints/siamfc_e{N}.pth`` after epoch N (``e0``: the untrained network, the
+"before" of every comparison) and ``last.pth``, atomically replaced by the newest.
+"""
+from __future__ import annotations
+
+import io
+import random
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..io_utils import atomic_write_bytes
+from ..model import SiamFC, build_model
+
+FORMAT = "siamfc-checkpoint/1"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that is missing, truncated, or not one of ours."""
+
+
+def checkpoint_dir(run_dir: str | Path) -> Path:
+    return Path(run_dir) / "checkpoints"
+
+
+def epoch_path(run_dir: str | Path, epoch: int) -> Path:
+    return checkpoint_dir(run_dir) / f"siamfc_e{epoch}.pth"
+
+
+def rng_states() -> dict[str, Any]:
+    states = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def restore_rng_states(states: dict[str, Any]) -> None:
+    random.setstate(states["python"])
+    np.random.set_state(states["numpy"])
+    torch.set_rng_state(states["torch"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def save_checkpoint(run_dir: str | Path, epoch: int, state: dict[str, Any]) -> Path:
+    """Write ``siamfc_e{epoch}.pth`` then replace ``last.pth``, each via temp file + rename."""
+    buf = io.BytesIO()
+    torch.save({"format": FORMAT, "epoch": epoch, "rng": rng_states(), **state}, buf)
+    data = buf.getvalue()
+    path = epoch_path(run_dir, epoch)
+    atomic_write_bytes(path, data)
+    atomic_write_bytes(checkpoint_dir(run_dir) / "last.pth", data)
+    return path
+
+
+def resolve_checkpoint(path_or_run_dir: str | Path) -> Path:
+    """A ``.pth`` file as given, or a run folder's ``checkpoints/last.pth``."""
+    path = Path(path_or_run_dir)
+    if path.is_dir():
+        path = checkpoint_dir(path) / "last.pth"
+    if not path.exists():
+        raise CheckpointError(f"checkpoint {path} does not exist (train first, or pass a .pth file or a run_dir)")
+    return path
+
+
+def load_checkpoint(path_or_run_dir: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """The checkpoint dictionary; truncated or foreign files raise :class:`CheckpointError`."""
+    path = resolve_checkpoint(path_or_run_dir)
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for a damaged file
+        raise CheckpointError(f"checkpoint {path} is unreadable (truncated or not a torch file): "
+                              f"{type(exc).__name__}: {exc}") from exc
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise CheckpointError(f"checkpoint {path} is not a SiamFC training checkpoint ({FORMAT})")
+    ckpt["path"] = str(path)
+    return ckpt
+
+
+def load_model_state(model: SiamFC, ckpt: dict[str, Any]) -> None:
+    """Load weights; a different architecture or width raises naming the file."""
+    try:
+        model.load_state_dict(ckpt["model"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"checkpoint {ckpt.get('path')} does not fit this model "
+                              f"(width {getattr(model, 'width', '?')} vs checkpoint width "
+                              f"{ckpt.get('width')}): {exc}") from exc
+
+
+def load_model_from_checkpoint(path_or_run_dir: str | Path, device: str | torch.device = "cpu") -> SiamFC:
+    """The trained SiamFC in eval mode on ``device`` (a run_dir means its checkpoints/last.pth)."""
+    ckpt = load_checkpoint(path_or_run_dir)
+    model = build_model(width=float(ckpt["width"]), head_bias=bool(ckpt.get("head_bias", True)))
+    load_model_state(model, ckpt)
+    return model.to(device).eval()
+
+
+def copy_checkpoint(src: str | Path, dst: str | Path) -> None:
+    """Copy a checkpoint atomically (for exporting a chosen epoch)."""
+    tmp = Path(str(dst) + ".tmp")
+    shutil.copyfile(src, tmp)
+    tmp.replace(dst)

@@ -1,0 +1,95 @@
+"""Figures for 03_train_1p: training pairs with their labels, curves, response maps."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from ..model.losses import label_masks
+from ..training.run_log import read_metrics
+
+
+def _hwc_uint8(img: torch.Tensor) -> np.ndarray:
+    """A float CHW (0..255) or uint8 HWC tensor as an HWC uint8 array."""
+    arr = img.detach().cpu()
+    if arr.ndim == 3 and arr.shape[0] == 3 and arr.shape[-1] != 3:
+        arr = arr.permute(1, 2, 0)
+    return arr.clamp(0, 255).to(torch.uint8).numpy()
+
+
+def plot_pairs(exemplars: torch.Tensor, instances: torch.Tensor, n: int = 4, map_size: int = 15):
+    """Exemplar, instance, and the label map (positives) each instance is trained against."""
+    n = min(n, len(exemplars))
+    pos, _ = label_masks((map_size, map_size))
+    fig, axes = plt.subplots(3, n, figsize=(2.6 * n, 7.5), squeeze=False)
+    for i in range(n):
+        axes[0, i].imshow(_hwc_uint8(exemplars[i]))
+        axes[1, i].imshow(_hwc_uint8(instances[i]))
+        axes[2, i].imshow(pos.numpy(), cmap="gray", vmin=0, vmax=1)
+        axes[0, i].set_title(f"pair {i}: exemplar")
+        axes[1, i].set_title("instance")
+        axes[2, i].set_title(f"label {map_size}x{map_size}")
+    for ax in axes.flat:
+        ax.set_xticks([]), ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def _column(rows: list[dict], kind: str, name: str) -> tuple[np.ndarray, np.ndarray]:
+    pts = [(float(r["step"]), float(r[name])) for r in rows if r["kind"] == kind and r[name] not in ("", None)]
+    return (np.array([p[0] for p in pts]), np.array([p[1] for p in pts])) if pts else (np.array([]), np.array([]))
+
+
+def plot_training_curves(run_dir: str | Path):
+    """Loss (per interval and per epoch), validation loss, learning rate and pairs/s against steps."""
+    rows = read_metrics(run_dir)
+    fig, (ax_loss, ax_lr, ax_rate) = plt.subplots(1, 3, figsize=(15, 4))
+    ax_loss.plot(*_column(rows, "step", "loss"), alpha=0.4, label="train (interval)")
+    ax_loss.plot(*_column(rows, "epoch", "loss"), "o-", label="train (epoch)")
+    ax_loss.plot(*_column(rows, "epoch", "val_loss"), "s-", label="validation")
+    ax_loss.set(xlabel="step", ylabel="balanced logistic loss", title="loss")
+    ax_loss.legend()
+    ax_lr.plot(*_column(rows, "epoch", "lr"), "o-")
+    ax_lr.set(xlabel="step", ylabel="lr", yscale="log", title="learning rate")
+    ax_rate.plot(*_column(rows, "step", "pairs_per_s"), ".-")
+    ax_rate.set(xlabel="step", ylabel="pairs/s", title="throughput (after warm-up)")
+    fig.tight_layout()
+    return fig
+
+
+@torch.no_grad()
+def response_maps(model: torch.nn.Module, exemplars: torch.Tensor, instances: torch.Tensor,
+                  device: str | torch.device = "cpu") -> np.ndarray:
+    """Score maps ``(N, H, W)`` of float CHW pairs (0..255)."""
+    model = model.to(device).eval()
+    return model(exemplars.float().to(device), instances.float().to(device))[:, 0].cpu().numpy()
+
+
+def plot_response_maps(exemplars: torch.Tensor, instances: torch.Tensor, maps: dict[str, np.ndarray], n: int = 4):
+    """Each pair's instance beside one response map per model (e.g. before / after training)."""
+    n = min(n, len(exemplars))
+    cols = 2 + len(maps)
+    fig, axes = plt.subplots(n, cols, figsize=(2.6 * cols, 2.6 * n), squeeze=False)
+    for i in range(n):
+        axes[i, 0].imshow(_hwc_uint8(exemplars[i]))
+        axes[i, 1].imshow(_hwc_uint8(instances[i]))
+        for j, (name, m) in enumerate(maps.items()):
+            axes[i, 2 + j].imshow(m[i], cmap="viridis")
+            peak = np.unravel_index(np.argmax(m[i]), m[i].shape)
+            axes[i, 2 + j].plot(peak[1], peak[0], "r+", ms=12)
+            axes[i, 2 + j].set_title(name if i == 0 else "")
+    axes[0, 0].set_title("exemplar")
+    axes[0, 1].set_title("instance")
+    for ax in axes.flat:
+        ax.set_xticks([]), ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def centre_hit_rate(maps: np.ndarray, radius: float = 2.0) -> float:
+    """Fraction of maps whose peak lies within ``radius`` cells of the centre (the target)."""
+    h, w = maps.shape[-2:]
+    peaks = [np.unravel_index(np.argmax(m), m.shape) for m in maps]
+    return float(np.mean([np.hypot(p[0] - (h - 1) / 2, p[1] - (w - 1) / 2) <= radius for p in peaks]))
