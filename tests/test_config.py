@@ -56,3 +56,9 @@ def test_injected_parameters_must_be_declared():
     check_injected_parameters([declared])  # no injection: interactive use
     with pytest.raises(ConfigError, match="lmdb_pth.*declares: data_path, lmdb_path"):
         check_injected_parameters([declared, "# Parameters\nlmdb_pth = \"/tmp/typo\"\n"])
+
+
+def test_exponent_without_dot_is_a_number(tmp_path):
+    p = tmp_path / "p.yaml"
+    p.write_text("lr_end: 1e-5\nlr: 2E+1\nname: 1e5x\n")
+    assert load_params(p) == {"lr_end": 1e-5, "lr": 20.0, "name": "1e5x"}

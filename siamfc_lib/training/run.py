@@ -1,8 +1,10 @@
 """``python -m siamfc_lib.training.run --config cfg.yaml``: train in this process.
 
 The file holds TrainConfig fields (YAML or JSON, flat), plus optionally ``preset``
-(paper | ascend, default paper) and ``progress``. Unknown keys are an error. Later a
-torchrun launcher runs this same entry point once per rank.
+(paper | ascend, default paper) and ``progress``. Unknown keys are an error.
+
+Under torchrun (``RANK``/``WORLD_SIZE``) or a ModelZoo shell loop (``RANK_ID``/``RANK_SIZE``)
+with more than one process, this process joins the group as its rank and trains with DDP.
 """
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ import json
 import sys
 from pathlib import Path
 
-from ..config import TrainConfig, load_params, preset
+from ..config import ConfigError, TrainConfig, load_params, preset
+from ..devices import resolve_device
+from .distributed import TorchDistributedContext, init_process_group, rank_from_env, shutdown
 from .trainer import train
 
 
@@ -20,7 +24,25 @@ def load_train_config(path: str | Path, **overrides) -> tuple[TrainConfig, bool 
     params = {**load_params(path), **overrides}
     name = params.pop("preset", "paper")
     progress = params.pop("progress", None)
-    return preset(name, **params), progress
+    try:
+        return preset(name, **params), progress
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+def train_this_process(cfg: TrainConfig, progress: bool | None = None) -> dict:
+    """Train as one process, or as this process's rank of a distributed job."""
+    rank, local_rank, world_size = rank_from_env()
+    if world_size <= 1:
+        return train(cfg, progress=progress)
+    device = resolve_device(cfg.device, local_rank)
+    ctx = TorchDistributedContext(rank=rank, world_size=world_size, local_rank=local_rank, device=device,
+                                  bn_policy=cfg.bn_policy)
+    init_process_group(ctx, device)
+    try:
+        return train(cfg, ctx, progress=progress)
+    finally:
+        shutdown()
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -31,8 +53,9 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     overrides = {"resume": True} if args.resume else {}
     cfg, progress = load_train_config(args.config, **overrides)
-    summary = train(cfg, progress=progress)
-    print(json.dumps(summary, indent=2), flush=True)
+    summary = train_this_process(cfg, progress=progress)
+    if rank_from_env()[0] == 0:
+        print(json.dumps(summary, indent=2), flush=True)
     return summary
 
 

@@ -158,8 +158,10 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
         save_checkpoint(run_dir, 0, state(0.0))
         (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2))
     precision = precision_name(amp_dtype)
-    logger.info(f"device {device} ({device_name(device)}), precision {precision}, batch {cfg.batch_size} x "
-                f"{ctx.world_size} rank(s), width {cfg.width}, {info['train_videos']} train / "
+    logger.info(f"device {device} ({device_name(device)}), precision {precision}, batch {cfg.batch_size} per "
+                f"device x {ctx.world_size} rank(s) = global batch {cfg.batch_size * ctx.world_size}, "
+                f"BN statistics {cfg.bn_policy if ctx.world_size > 1 else 'single process'}, "
+                f"width {cfg.width}, {info['train_videos']} train / "
                 f"{info['val_videos']} val videos from {info['store']}, {info['steps_per_epoch']} steps per epoch")
 
     run_start = time.perf_counter()
