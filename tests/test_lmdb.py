@@ -134,3 +134,17 @@ def test_crop_store_in_dataloader_workers(curated, tmp_path_factory, context, ba
     assert [r[2] for r in rows] == expected
     assert all(r[3] == (255, 255, 3) for r in rows)
     assert len({r[1] for r in rows}) == 2 and os.getpid() not in {r[1] for r in rows}
+
+
+def test_two_stores_on_one_lmdb_in_one_process(tmp_path):
+    """A notebook may keep a preview store open while the trainer opens its own."""
+    from siamfc_lib.data.crop_store import LmdbStore
+    from siamfc_lib.training.synthetic_crops import write_synthetic_curation
+
+    manifest = write_synthetic_curation(tmp_path / "cur", videos=1, frames=2, lmdb_path=tmp_path / "cur.lmdb")
+    key = manifest.keys()[0]
+    a, b = LmdbStore(tmp_path / "cur.lmdb"), LmdbStore(tmp_path / "cur.lmdb")
+    assert a.get(key) == b.get(key) == (tmp_path / "cur" / key).read_bytes()
+    a.close()
+    assert b.get(key)  # still open for b
+    b.close()

@@ -42,6 +42,41 @@ class FolderStore:
         return f"folder {self.root}"
 
 
+# One read-only environment per LMDB path and process, shared by every store on that path:
+# py-lmdb refuses a second open of a path in one process. path -> (pid, env, users).
+_ENVIRONMENTS: dict[str, tuple[int, object, int]] = {}
+
+
+def _acquire_env(path: Path):
+    import lmdb
+
+    key, pid = str(path.resolve()), os.getpid()
+    entry = _ENVIRONMENTS.get(key)
+    if entry is not None and entry[0] == pid:
+        _ENVIRONMENTS[key] = (pid, entry[1], entry[2] + 1)
+        return entry[1]
+    if entry is not None:
+        # Inherited through fork: unusable here, and still registered with py-lmdb under this
+        # path. Closing only unmaps this process's copy; the parent's stays open.
+        entry[1].close()
+    env = lmdb.open(str(path), readonly=True, lock=False, readahead=False, meminit=False,
+                    max_readers=2048, subdir=True)
+    _ENVIRONMENTS[key] = (pid, env, 1)
+    return env
+
+
+def _release_env(path: Path) -> None:
+    key, pid = str(path.resolve()), os.getpid()
+    entry = _ENVIRONMENTS.get(key)
+    if entry is None or entry[0] != pid:
+        return
+    if entry[2] <= 1:
+        entry[1].close()
+        del _ENVIRONMENTS[key]
+    else:
+        _ENVIRONMENTS[key] = (pid, entry[1], entry[2] - 1)
+
+
 class LmdbStore:
     """Crops as values of an LMDB keyed by the relative path (UTF-8)."""
 
@@ -57,15 +92,7 @@ class LmdbStore:
 
     def _txn_env(self):
         if self._env is None or self._pid != os.getpid():
-            import lmdb
-
-            if self._env is not None:
-                # Inherited through fork: unusable here, and py-lmdb refuses a second open of the
-                # same path while it is registered. Closing only unmaps this process's copy.
-                self._env.close()
-
-            self._env = lmdb.open(str(self.path), readonly=True, lock=False, readahead=False,
-                                  meminit=False, max_readers=2048, subdir=True)
+            self._env = _acquire_env(self.path)
             self._pid = os.getpid()
         return self._env
 
@@ -73,9 +100,9 @@ class LmdbStore:
         return {"path": self.path, "_env": None, "_pid": None}
 
     def close(self) -> None:
-        """Release the environment (py-lmdb allows one open per path and process)."""
+        """Release this store's hold on the environment (closed when no store uses it)."""
         if self._env is not None and self._pid == os.getpid():
-            self._env.close()
+            _release_env(self.path)
         self._env = self._pid = None
 
     def get(self, key: str) -> bytes:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import random
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -100,8 +99,10 @@ def load_model_from_checkpoint(path_or_run_dir: str | Path, device: str | torch.
     return model.to(device).eval()
 
 
-def copy_checkpoint(src: str | Path, dst: str | Path) -> None:
-    """Copy a checkpoint atomically (for exporting a chosen epoch)."""
-    tmp = Path(str(dst) + ".tmp")
-    shutil.copyfile(src, tmp)
-    tmp.replace(dst)
+def remove_partial_files(run_dir: str | Path) -> list[Path]:
+    """Delete temp files of checkpoint writes a crash cut short (they are never loaded)."""
+    removed = []
+    for path in checkpoint_dir(run_dir).glob(".*.tmp"):
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed

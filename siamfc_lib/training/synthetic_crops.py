@@ -13,6 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..config import LmdbConfig
+from ..data.lmdb_pack import pack_lmdb
 from ..data.manifest import Manifest, Track, Video, crop_key
 from ..seeding import rng as derived_rng
 
@@ -66,19 +68,5 @@ def write_synthetic_curation(root: str | Path, videos: int = 4, frames: int = 6,
     manifest = Manifest(vids, source=f"synthetic_crops(seed={seed})")
     manifest.save(root / "manifest.json")
     if lmdb_path is not None:
-        pack_lmdb(root, manifest, lmdb_path)
+        pack_lmdb(LmdbConfig(data_path=str(root), lmdb_path=str(lmdb_path)), progress=False, log=lambda *_: None)
     return manifest
-
-
-def pack_lmdb(root: str | Path, manifest: Manifest, lmdb_path: str | Path) -> None:
-    """Keys are the crops' relative paths (UTF-8), values the JPEG bytes as written."""
-    import lmdb
-
-    root = Path(root)
-    keys = manifest.keys()
-    size = sum((root / k).stat().st_size for k in keys)
-    env = lmdb.open(str(lmdb_path), map_size=max(1 << 24, size * 3), subdir=True)
-    with env.begin(write=True) as txn:
-        for key in keys:
-            txn.put(key.encode("utf-8"), (root / key).read_bytes())
-    env.close()

@@ -25,7 +25,7 @@ from ..model import build_model
 from ..model.losses import balanced_logistic_loss
 from ..seeding import derive_seed, seed_everything
 from .checkpoints import (checkpoint_dir, epoch_path, load_checkpoint, load_model_state,
-                          restore_rng_states, save_checkpoint)
+                          remove_partial_files, restore_rng_states, save_checkpoint)
 from .context import DistributedContext
 from .pairs import PairDataset, PairSampler, default_augment, pair_loader, split_videos
 from .run_log import MetricsCsv, close_logger, open_logger
@@ -125,6 +125,9 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
     scaler = torch.amp.GradScaler(device.kind, enabled=needs_grad_scaler(device, cfg.amp))
 
     start_epoch, elapsed_before = 0, 0.0
+    if ctx.is_main:
+        for partial in remove_partial_files(run_dir):
+            logger.info(f"removed {partial}, a checkpoint write cut short by a crash")
     last = checkpoint_dir(run_dir) / "last.pth"
     if cfg.resume and last.exists():
         ckpt = load_checkpoint(last, map_location=device.torch)

@@ -267,10 +267,9 @@ def test_training_killed_at_three_points_resumes_to_identical_weights(train_refe
             epoch = int(ckpt["epoch"])
             _assert_same_weights(ckpt["model"], ref_weights[epoch], f"after kill '{what}', {path.name}")
     _run_training(config, log, resume=True)
-    # A kill inside an atomic write may leave its hidden temp file (nothing in training cleans
-    # them up); it must never carry a checkpoint's name.
+    # A kill inside an atomic write leaves a hidden temp file; the resumed run removes it.
     leftovers = _partial_files(run)
-    assert all(p.name.startswith(".") for p in leftovers), leftovers
+    assert not leftovers, leftovers
     LEFTOVERS["training"] = sorted(p.name for p in leftovers)
     for epoch in range(EPOCHS + 1):
         _assert_same_weights(_weights(checkpoints, ckdir / f"siamfc_e{epoch}.pth"), ref_weights[epoch],
@@ -324,7 +323,8 @@ def test_resume_ignores_planted_partial_files_and_a_truncated_old_epoch(train_re
     assert summary["resumed_from_epoch"] == 2 and summary["epochs_this_session"] == 1
     _assert_same_weights(_weights(checkpoints, ckdir / "siamfc_e3.pth"), ref_weights[3], "e3 after planted tmps")
     _assert_same_weights(_weights(checkpoints, ckdir / "last.pth"), ref_weights[3], "last.pth after planted tmps")
-    LEFTOVERS["training (planted)"] = sorted(p.name for p in _partial_files(run))
+    assert not _partial_files(run), "the planted temp files were not removed on resume"
+    LEFTOVERS["training (planted)"] = []
     with pytest.raises(checkpoints.CheckpointError, match="siamfc_e1.pth"):
         checkpoints.load_checkpoint(ckdir / "siamfc_e1.pth")
 
