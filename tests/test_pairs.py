@@ -4,7 +4,6 @@ import pytest
 import torch
 
 from siamfc_lib.data.crop_store import FolderStore, LmdbStore, open_crop_store
-from siamfc_lib.data.manifest import Manifest
 from siamfc_lib.seeding import rng
 from siamfc_lib.training.pairs import PairDataset, PairSampler, pair_loader, split_videos
 from siamfc_lib.training.synthetic_crops import write_synthetic_curation

@@ -8,7 +8,6 @@ failure keeps the previous box.
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -16,7 +15,7 @@ import cv2
 import numpy as np
 
 from .. import boxes
-from ..data.otb import read_rgb
+from .sequence import track_sequence
 
 BASELINES = {"csrt": "CSRT", "kcf": "KCF"}
 
@@ -71,18 +70,8 @@ class OpenCVTracker:
 
     def track_frames(self, frames: Iterable[np.ndarray | str | Path], box_otb: Sequence[float]
                      ) -> tuple[np.ndarray, np.ndarray]:
-        out, times = [], []
-        for index, frame in enumerate(frames):
-            image = read_rgb(frame) if isinstance(frame, (str, Path)) else frame
-            start = time.perf_counter()
-            if index == 0:
-                self.init(image, box_otb)
-                box = np.asarray(box_otb, dtype=np.float64)
-            else:
-                box = self.update(image)
-            times.append(time.perf_counter() - start)
-            out.append(box)
-        return np.asarray(out).reshape(-1, 4), np.asarray(times)
+        """Track frames (RGB arrays or image paths) from ``box_otb``: see ``track_sequence``."""
+        return track_sequence(self, frames, box_otb)
 
 
 def make_baseline(name: str) -> OpenCVTracker:

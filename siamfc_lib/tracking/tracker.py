@@ -18,7 +18,6 @@ are post-processed with NumPy; on accelerators ("grid") the whole step runs on t
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -27,11 +26,10 @@ import cv2
 import numpy as np
 import torch
 
-from .. import boxes
 from ..config.tracking import TrackerConfig
 from ..devices import Device, resolve_device, synchronize
 from ..data.crops import crop_square
-from ..data.otb import read_rgb
+from .sequence import track_sequence
 from .device_step import PyramidStep, SequenceStep
 from .response import apply_window, hann_window, penalise_scales, scale_factors, upsample_bicubic
 from .search_crops import frame_to_device, grid_crops, pyramid_theta, warp_crops
@@ -180,25 +178,8 @@ class SiamFCTracker:
 
     def track_frames(self, frames: Iterable[np.ndarray | str | Path], box_otb: Sequence[float]
                      ) -> tuple[np.ndarray, np.ndarray]:
-        """Track a sequence of RGB frames or image paths from ``box_otb`` on the first.
-
-        Returns ``(boxes (N, 4) 1-based OTB, times (N,) seconds)``; as got10k, frame 0's box
-        is the given one and its time is the ``init`` call; image decoding is not timed.
-        """
-        out_boxes: list[np.ndarray] = []
-        times: list[float] = []
-        for index, frame in enumerate(frames):
-            image = read_rgb(frame) if isinstance(frame, (str, Path)) else frame
-            start = time.perf_counter()
-            if index == 0:
-                self.init(image, box_otb)
-                box = np.asarray(box_otb, dtype=np.float64)
-            else:
-                box = self.update(image)
-            self._sync()
-            times.append(time.perf_counter() - start)
-            out_boxes.append(box)
-        return np.asarray(out_boxes, dtype=np.float64).reshape(-1, 4), np.asarray(times)
+        """Track frames (RGB arrays or image paths) from ``box_otb``: see ``track_sequence``."""
+        return track_sequence(self, frames, box_otb, sync=self._sync)
 
     def _sync(self) -> None:
         if self.device.type != "cpu":

@@ -178,7 +178,7 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
         loss_sum = torch.zeros((), device=device.torch)
         interval_sum = torch.zeros((), device=device.torch)
         interval_n = 0
-        rate_start, rate_pairs, interval_start = None, 0, None
+        rate_start, rate_pairs = None, 0
         batches = progress_mod.track(train_loader, total=steps, desc=f"epoch {epoch + 1}/{cfg.epochs}",
                                      enabled=progress if ctx.is_main else False, log=logger.info)
         for i, (z, x) in enumerate(batches):
@@ -191,7 +191,7 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
             global_step += 1
             if i + 1 == cfg.warmup_steps:
                 synchronize(device)
-                rate_start = interval_start = time.perf_counter()
+                rate_start = time.perf_counter()
             elif rate_start is not None:
                 rate_pairs += z.shape[0] * ctx.world_size
             if (i + 1) % cfg.log_every == 0 or i + 1 == steps:

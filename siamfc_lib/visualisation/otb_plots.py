@@ -15,28 +15,29 @@ def _ranked(curves: Mapping[str, SequenceCurves], key) -> list[tuple[str, Sequen
     return sorted(curves.items(), key=lambda kv: -key(kv[1]))
 
 
-def success_plot(curves: Mapping[str, SequenceCurves], title: str = "Success plots of OPE") -> Figure:
+def _curve_plot(curves: Mapping[str, SequenceCurves], x: np.ndarray, curve_of, score_of, xlabel: str,
+                ylabel: str, xlim: tuple[float, float], title: str, legend_loc: str) -> Figure:
     fig = Figure(figsize=(5, 4), dpi=100)
     ax = fig.subplots()
-    for name, c in _ranked(curves, lambda c: float(np.mean(c.success))):
-        ax.plot(IOU_THRESHOLDS, c.success, label=f"{name} [{np.mean(c.success):.3f}]")
-    ax.set(xlabel="Overlap threshold", ylabel="Success rate", xlim=(0, 1), ylim=(0, 1.05), title=title)
+    for name, c in _ranked(curves, score_of):
+        ax.plot(x, curve_of(c), label=f"{name} [{score_of(c):.3f}]")
+    ax.set(xlabel=xlabel, ylabel=ylabel, xlim=xlim, ylim=(0, 1.05), title=title)
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(loc=legend_loc, fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def success_plot(curves: Mapping[str, SequenceCurves], title: str = "Success plots of OPE") -> Figure:
+    """Success rate over the 21 IoU thresholds; the legend holds the AUC."""
+    return _curve_plot(curves, IOU_THRESHOLDS, lambda c: c.success, lambda c: float(np.mean(c.success)),
+                       "Overlap threshold", "Success rate", (0, 1), title, "lower left")
 
 
 def precision_plot(curves: Mapping[str, SequenceCurves], title: str = "Precision plots of OPE") -> Figure:
-    fig = Figure(figsize=(5, 4), dpi=100)
-    ax = fig.subplots()
-    for name, c in _ranked(curves, lambda c: float(c.precision[PRECISION_INDEX])):
-        ax.plot(CE_THRESHOLDS, c.precision, label=f"{name} [{c.precision[PRECISION_INDEX]:.3f}]")
-    ax.set(xlabel="Location error threshold (px)", ylabel="Precision", xlim=(0, 50), ylim=(0, 1.05), title=title)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    return fig
+    """Precision over the 0..50 px centre-error thresholds; the legend holds the 20 px value."""
+    return _curve_plot(curves, CE_THRESHOLDS, lambda c: c.precision, lambda c: float(c.precision[PRECISION_INDEX]),
+                       "Location error threshold (px)", "Precision", (0, 50), title, "lower right")
 
 
 def save_plots(curves: Mapping[str, SequenceCurves], out_dir: str | Path) -> dict[str, Path]:

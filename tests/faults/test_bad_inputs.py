@@ -22,7 +22,7 @@ from siamfc_lib.data.crop_store import LmdbStore, default_lmdb_path  # noqa: E40
 from siamfc_lib.data.curate import curate  # noqa: E402
 from siamfc_lib.data.lmdb_pack import pack_lmdb, verify_lmdb  # noqa: E402
 from siamfc_lib.data.manifest import Manifest  # noqa: E402
-from siamfc_lib.data.otb import OTBDataset, OTBFormatError, parse_groundtruth, read_rgb  # noqa: E402
+from siamfc_lib.data.otb import OTBDataset, OTBFormatError, parse_groundtruth  # noqa: E402
 from siamfc_lib.data.vid import VideoRef, find_videos, parse_frame_xml, read_video  # noqa: E402
 from siamfc_lib.devices import DeviceError, resolve_device  # noqa: E402
 

@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import lmdb
-import numpy as np
 import pytest
 import torch
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .motion import pulse, sweep, wander
+from .motion import sweep, wander
 from .photos import BACKGROUNDS, COLOUR_PHOTOS, MASK_SHAPES, Sprite, cut_sprite, tinted_rgb
 from .scenes import Camera, Layer, Scene
 
