@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -70,6 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="output folder (default outputs/<profile>)")
     parser.add_argument("--only", nargs="*", help="notebook stems to run")
     args = parser.parse_args(argv)
+    # papermill logs each cell's output on its "papermill" logger: that is the live progress.
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("    %(message)s"))
+    papermill_log = logging.getLogger("papermill")
+    papermill_log.addHandler(handler)
+    papermill_log.setLevel(logging.INFO)
+    papermill_log.propagate = False
     run(args.profile, args.out or f"outputs/{args.profile}", args.only)
     return 0
 

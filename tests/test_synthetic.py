@@ -269,3 +269,19 @@ def test_previews_render(trees, tmp_path):
     for path in (render_vid_preview(vid, tmp_path / "vid.png", n=4), render_otb_preview(otb, tmp_path / "otb.png")):
         with Image.open(path) as im:
             assert im.size[0] > 200
+
+
+def test_otb_attributes_follow_the_otb_definitions():
+    from siamfc_lib.data.synthetic.otb import attributes
+
+    still = {"occlusion": False, "lookalikes": 0, "motion_blur": False}
+    steady = [[10, 10, 40, 40], [12, 10, 40, 40]]
+    assert attributes(np.array(steady), still) == []
+    grown = [[10, 10, 40, 40], [-15, -15, 90, 90]]        # same centre, side ratio 2.25 > 2: scale variation
+    jump = [[10, 10, 40, 40], [40, 10, 40, 40]]           # 30 px centre motion > 20: fast motion
+    tiny = [[10, 10, 15, 20], [10, 10, 15, 20]]           # 300 px < 400: low resolution
+    assert attributes(np.array(grown), still) == ["SV"]
+    assert attributes(np.array(jump), still) == ["FM"]
+    assert attributes(np.array(tiny), still) == ["LR"]
+    busy = {"occlusion": True, "lookalikes": 2, "motion_blur": True}
+    assert attributes(np.array(steady), busy) == ["OCC", "MB", "BC"]

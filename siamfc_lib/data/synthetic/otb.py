@@ -93,8 +93,11 @@ def build_scene(cfg: SyntheticConfig, spec: OtbSequence):
         sprite = sprite_for(rng, size, w / h, like=like.sprite)
         layers.append(moving_layer(rng, sprite, frames, width, height, float(np.median(size)), ratio,
                                    roam=0.3, exposure=exposure))
+    lookalikes = len(layers) - len(targets)
+    occluded = False
     rng.shuffle(layers)
     if rng.random() < 0.7:
+        occluded = True
         start = rng.uniform(0.1, 0.6)
         layers.append(occluder_over(rng, targets[0], frames, start, start + rng.uniform(0.15, 0.35),
                                     camera.source, exposure))
@@ -103,7 +106,34 @@ def build_scene(cfg: SyntheticConfig, spec: OtbSequence):
         layer.cx = np.clip(layer.cx, reach, width - reach)
         layer.cy = np.clip(layer.cy, reach, height - reach)
     scene = assemble(rng, width, height, frames, camera, layers, grey=spec.grey, blur=exposure)
-    return scene, lead, annotated
+    facts = {"occlusion": occluded, "lookalikes": lookalikes, "motion_blur": exposure >= 0.3}
+    return scene, lead, annotated, facts
+
+
+def attributes(gt_boxes: np.ndarray, facts: dict) -> list[str]:
+    """The OTB attributes this sequence really has (benchmarks.md §2.4 definitions).
+
+    SV, FM and LR are measured on the ground truth with OTB's thresholds (scale ratio 2,
+    20 px centre motion, 400 px area); OCC, BC and MB follow from what the scene rendered.
+    The OTB2015 table of the real sequence of the same name does not apply to these.
+    """
+    b = np.asarray(gt_boxes, dtype=np.float64)
+    side = np.sqrt(b[:, 2] * b[:, 3])
+    centre = b[:, :2] + (b[:, 2:] - 1) / 2
+    found = []
+    if np.any((side / side[0] > 2) | (side / side[0] < 0.5)):
+        found.append("SV")
+    if facts["occlusion"]:
+        found.append("OCC")
+    if facts["motion_blur"]:
+        found.append("MB")
+    if len(b) > 1 and np.any(np.linalg.norm(np.diff(centre, axis=0), axis=1) > 20):
+        found.append("FM")
+    if facts["lookalikes"]:
+        found.append("BC")
+    if np.any(b[:, 2] * b[:, 3] < 400):
+        found.append("LR")
+    return found
 
 
 def _gt_line(box: np.ndarray, delimiter: str) -> str:
@@ -112,7 +142,7 @@ def _gt_line(box: np.ndarray, delimiter: str) -> str:
 
 
 def write_sequence(root: Path, cfg: SyntheticConfig, spec: OtbSequence) -> dict:
-    scene, lead, annotated = build_scene(cfg, spec)
+    scene, lead, annotated, facts = build_scene(cfg, spec)
     img_dir = root / spec.name / "img"
     img_dir.mkdir(parents=True, exist_ok=True)
     params = [cv2.IMWRITE_JPEG_QUALITY, int(cfg.jpeg_quality)]
@@ -143,6 +173,9 @@ def write_sequence(root: Path, cfg: SyntheticConfig, spec: OtbSequence) -> dict:
             files["groundtruth_rect.2.txt"] = text
         else:
             files["groundtruth_rect.txt"] = text
+    first_target = min(lines)
+    gt = np.array([[float(v) for v in re.split(r"[,\t ]", line)] for line in lines[first_target]])
+    files["attrs.txt"] = ", ".join(attributes(gt, facts)) + "\n"
     for name, text in files.items():
         (root / spec.name / name).write_text(text, encoding="utf-8")
         n_bytes += len(text)
