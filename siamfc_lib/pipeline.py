@@ -1,7 +1,8 @@
 """Run the numbered notebooks headlessly with papermill for one profile (``make demo``).
 
 Each notebook gets ``params/<profile>/<stem>.yaml``; executed copies and an HTML export go
-to ``<out>/notebooks/``; ``<out>/pipeline.json`` records what ran and how long it took.
+to ``<out>/notebooks/``, the results report also to ``<out>/report.html``; ``<out>/pipeline.json``
+records what ran and how long it took.
 A failing notebook stops the pipeline with papermill's error and the path of the partial
 output notebook, which shows the failing cell.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -58,6 +60,9 @@ def run(profile: str, out: str | Path, only: list[str] | None = None) -> dict:
                                     "executed": str(dst.relative_to(root)) if dst.is_relative_to(root) else str(dst),
                                     "html": str(html.name)})
         atomic_write_text(out / "pipeline.json", json.dumps(record, indent=2))
+    report = out / "notebooks" / "06_results.html"
+    if report.exists():
+        shutil.copyfile(report, out / "report.html")  # the reproduction's report, one click away
     record["seconds"] = round(time.perf_counter() - total, 1)
     atomic_write_text(out / "pipeline.json", json.dumps(record, indent=2))
     print(f"[pipeline] profile {profile}: {len(record['notebooks'])} notebooks in {record['seconds']}s; "
