@@ -59,10 +59,18 @@ def main(argv: list[str] | None = None) -> dict:
                         help="comma-separated worker counts")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--pairs", type=int, default=512, help="pairs timed per worker count")
+    parser.add_argument("--output", choices=("uint8", "float", "both"), default="both",
+                        help="uint8 HWC batches (the trainer's path: the device converts) or float CHW "
+                             "tensors made in the workers (the conventional pipeline), or both")
     args = parser.parse_args(argv)
+    formats = ("uint8", "float") if args.output == "both" else (args.output,)
+    results = []
     with tempfile.TemporaryDirectory(prefix="siamfc-bench-") as tmp:
         dataset, source = open_pair_dataset(args, tmp, items=args.pairs + 4 * args.batch)
-        results = [{"workers": int(w), "pairs_per_s": round(measure_loader(dataset, int(w), args.batch, args.pairs), 1)}
-                   for w in args.workers.split(",")]
+        for fmt in formats:
+            dataset.raw = fmt == "uint8"
+            for w in args.workers.split(","):
+                rate = measure_loader(dataset, int(w), args.batch, args.pairs)
+                results.append({"output": fmt, "workers": int(w), "pairs_per_s": round(rate, 1)})
     return {"bench": "loader", "source": source, "batch": args.batch, "pairs": args.pairs,
             "cpu_count": cpus, "results": results}

@@ -1,0 +1,37 @@
+"""Every benchmark runs on the CPU with tiny sizes and prints the figures it promises."""
+import json
+
+import pytest
+
+from siamfc_lib.bench.__main__ import main as bench_main
+
+pytestmark = pytest.mark.slow
+
+CASES = {
+    "curate": (["--videos", "2", "--frames", "3", "--width", "160", "--height", "120", "--workers", "1"],
+               ["crops_per_s_total", "crops_per_s_per_worker"]),
+    "lmdb": (["--videos", "2", "--frames", "3", "--reads", "50"], ["write_MB_per_s", "random_read_crops_per_s"]),
+    "loader": (["--crops", "32", "--pairs", "16", "--batch", "8", "--workers", "0"], ["results"]),
+    "train": (["--device", "cpu", "--batch", "2", "--width", "0.125", "--steps", "1", "--warmup", "1",
+               "--workers", "0", "--crops", "32"], ["results"]),
+    "track": (["--device", "cpu", "--width", "0.25", "--frames", "4", "--batch", "2", "--batch-frames", "3"],
+              ["runs"]),
+    "eval": (["--device", "cpu", "--sequences", "1", "--frames", "5", "--baselines", "kcf"], []),
+}
+
+
+def _last_json(text: str) -> dict:
+    """The JSON document the command printed last (earlier lines may be progress rows)."""
+    start = text.rfind("\n{")
+    return json.loads(text[start + 1:] if start >= 0 else text)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_benchmark_prints_json_with_its_figures(name, capsys):
+    args, keys = CASES[name]
+    assert bench_main([name, *args]) == 0
+    result = _last_json(capsys.readouterr().out)
+    for key in keys:
+        assert key in result, f"{name}: {key} missing from {sorted(result)}"
+    text = json.dumps(result)
+    assert "error" not in text.lower() or name == "track", text[:500]
