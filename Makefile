@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.siamfc-installed
 
-.PHONY: demo test venv bench clean-demo
+.PHONY: demo test venv bench clean-demo strip-notebooks
 
 venv: $(STAMP)
 
@@ -37,3 +37,7 @@ bench: $(STAMP)
 
 clean-demo:
 	rm -rf $(OUT)
+
+# Notebooks are committed without outputs (tests enforce it). After working in JupyterLab:
+strip-notebooks: $(STAMP)
+	$(VENV)/bin/nbstripout notebooks/*.ipynb
