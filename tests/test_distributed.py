@@ -128,6 +128,7 @@ def _rank_pids(config_path: Path, rank: int) -> list[int]:
 
 
 @pytest.mark.slow
+@pytest.mark.faults
 def test_killing_one_rank_ends_the_job_with_its_rank_then_resume_finishes(tmp_path):
     import threading
 

@@ -285,3 +285,24 @@ def test_otb_attributes_follow_the_otb_definitions():
     assert attributes(np.array(tiny), still) == ["LR"]
     busy = {"occlusion": True, "lookalikes": 2, "motion_blur": True}
     assert attributes(np.array(steady), busy) == ["OCC", "MB", "BC"]
+
+
+def test_generated_trees_read_back_through_the_project_loaders(trees):
+    """The same code paths as the real datasets: VID reader and OTB loader, every quirk."""
+    from siamfc_lib.data.otb import OTBDataset
+    from siamfc_lib.data.vid import find_videos, read_video
+
+    vid, otb = trees
+    videos = [read_video(ref) for ref in find_videos(vid)]
+    assert videos and all(v.tracks for v in videos)
+    ds = OTBDataset(otb)
+    assert {"Jogging.1", "Jogging.2", "Human4", "Board", "BlurCar3", "David", "Football1", "Tiger1"} <= set(ds.names)
+    for seq in ds:
+        assert len(seq.img_files) == len(seq.gt) > 0, seq.name
+        assert np.all(seq.gt[:, 2:] > 0), seq.name
+        h, w = seq.frame(0).shape[:2]
+        assert seq.frame(0).shape[2] == 3  # grayscale sequences come back as RGB
+        assert np.all(seq.gt[:, 0] + seq.gt[:, 2] - 1 <= w) and np.all(seq.gt[:, 1] + seq.gt[:, 3] - 1 <= h)
+    assert ds["David"].img_files[0].name == "0300.jpg"
+    assert ds["BlurCar3"].img_files[0].name == "0003.jpg"
+    assert ds["Board"].img_files[0].name == "00001.jpg"
