@@ -78,3 +78,23 @@ def test_autocast_option_runs_and_keeps_the_head_fp32(model):
     assert out.shape == (4, 4) and np.isfinite(out).all() and t.kernel.dtype == torch.float32
     with pytest.raises(ValueError, match="amp"):
         SiamFCTracker(model, TrackerConfig(), "cpu", amp="int4")
+
+
+def test_sequence_step_uploads_to_any_accelerator_not_only_cuda():
+    """An NPU (here the meta device stands in) must get the frame and theta on the device."""
+    from types import SimpleNamespace
+
+    from siamfc_lib.tracking.device_step import SequenceStep
+
+    seen = {}
+
+    def fake_step(frame, theta, pad, kernel):
+        seen.update(frame=frame.device, theta=theta.device)
+        return torch.tensor([[1, 2, 3]])
+
+    seq = SequenceStep(SimpleNamespace(device=torch.device("meta")), cuda_graphs=True)
+    seq.step = fake_step
+    seq.pad, seq.kernel = torch.zeros(1, 3, device="meta"), torch.zeros(1, 4, 6, 6, device="meta")
+    assert seq.locate(np.zeros((24, 32, 3), np.uint8), np.zeros((3, 2, 3), np.float32)) == (1, 2, 3)
+    assert seen == {"frame": torch.device("meta"), "theta": torch.device("meta")}
+    assert not seq.cuda_graphs  # graphs are CUDA-only

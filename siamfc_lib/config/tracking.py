@@ -38,7 +38,9 @@ class EvalConfig:
     dataset_name: str = ""            # report's "dataset"; empty: the otb_root folder name
     resume: bool = True               # skip sequences whose result file exists (got10k run())
     seed: int = 0                     # initialisation of the untrained network when no e0 exists
-    batch_sequences: int = 0          # >1: SiamFC tracks this many sequences in lockstep (0/1: one by one)
+    batch_sequences: int = 0          # >1: SiamFC tracks this many sequences in lockstep (0/1: one by one);
+                                      # each frame is then charged step time / active sequences, so fps is
+                                      # throughput per sequence, not single-sequence latency
     crop_backend: str = "auto"        # one-by-one SiamFC: auto | warp | grid (batched always samples on device)
     cuda_graphs: bool = True          # replay the single-sequence step as a CUDA graph (CUDA only)
     amp: str = "none"                 # backbone autocast while tracking: none | bf16 | fp16 (head fp32)

@@ -102,8 +102,9 @@ def untrained_model(checkpoint: str | Path | None, like: torch.nn.Module, seed: 
 
     if checkpoint:
         path = Path(checkpoint)
-        e0 = epoch_path(path if path.is_dir() else path.parent.parent, 0)
-        if e0.exists():
+        run_dir = path if path.is_dir() else path.parent.parent if path.parent.name == "checkpoints" else None
+        e0 = epoch_path(run_dir, 0) if run_dir is not None else None
+        if e0 is not None and e0.exists():
             return load_model_from_checkpoint(e0, "cpu")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

@@ -39,7 +39,8 @@ def sweep_epochs(train_run_dir: str | Path, sequences: Sequence[OTBSequence], ev
     available = checkpoint_epochs(train_run_dir)
     if not available:
         raise FileNotFoundError(f"no checkpoints/siamfc_e*.pth in {train_run_dir}")
-    wanted = sorted(available) if epochs is None else sorted(set(int(e) for e in epochs))
+    # The run's final epoch is always swept: "last" must mean the model training ended with.
+    wanted = sorted(available) if epochs is None else sorted({int(e) for e in epochs} | {max(available)})
     missing = [e for e in wanted if e not in available]
     if missing:
         raise FileNotFoundError(f"epochs {missing} have no checkpoint in {train_run_dir}; "

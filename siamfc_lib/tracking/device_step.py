@@ -72,6 +72,7 @@ class SequenceStep:
         self.step = step
         self.device = step.device
         self.cuda = self.device.type == "cuda"
+        self.accelerator = self.device.type != "cpu"   # CUDA or NPU: upload into device buffers
         self.cuda_graphs = bool(cuda_graphs) and self.cuda
         self.graph_error: str | None = None
         self._shape: tuple[int, ...] | None = None
@@ -93,8 +94,8 @@ class SequenceStep:
         pin = self.cuda
         self.host_frame = torch.empty((1,) + frame_shape, dtype=torch.uint8, pin_memory=pin)
         self.host_theta = torch.empty(theta_shape, dtype=torch.float32, pin_memory=pin)
-        self.frame = torch.empty_like(self.host_frame, device=self.device) if self.cuda else self.host_frame
-        self.theta = torch.empty_like(self.host_theta, device=self.device) if self.cuda else self.host_theta
+        self.frame = torch.empty_like(self.host_frame, device=self.device) if self.accelerator else self.host_frame
+        self.theta = torch.empty_like(self.host_theta, device=self.device) if self.accelerator else self.host_theta
         self._shape, self._graph, self.out = frame_shape, None, None
         if self.cuda_graphs:
             self._capture()
@@ -120,7 +121,7 @@ class SequenceStep:
     def locate(self, frame_rgb: np.ndarray, theta: np.ndarray) -> tuple[int, int, int]:
         if self._shape != frame_rgb.shape:
             self._buffers(frame_rgb.shape, theta.shape)
-        if self.cuda:
+        if self.accelerator:
             self.host_frame[0].numpy()[...] = frame_rgb
             self.host_theta.numpy()[...] = theta
             self.frame.copy_(self.host_frame, non_blocking=True)

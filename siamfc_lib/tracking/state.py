@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import boxes
 from ..config.tracking import TrackerConfig
+from .response import damped_scale
 
 
 @dataclass
@@ -47,7 +48,7 @@ class TrackState:
         disp_frame = disp_map * geo.total_stride / cfg.response_up * sides[scale_index] / geo.instance_size
         h, w = self.frame_hw
         self.centre = np.clip(self.centre + disp_frame, [0.0, 0.0], [w - 1.0, h - 1.0])
-        damped = (1.0 - cfg.scale_lr) + cfg.scale_lr * float(scales[scale_index])
+        damped = damped_scale(scales[scale_index], cfg.scale_lr)
         new_side = float(np.clip(self.search_side * damped, self.min_search_side, self.max_search_side))
         factor = new_side / self.search_side
         self.search_side = new_side

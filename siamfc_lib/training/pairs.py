@@ -96,13 +96,14 @@ class PairSampler(Sampler[int]):
     def __init__(self, items: int, epoch: int = 0, rank: int = 0, world_size: int = 1,
                  epoch_dependent: bool = True, limit: int | None = None):
         self.items, self.rank, self.world_size = items, rank, world_size
-        self.offset = epoch * items if epoch_dependent else 0
+        self.epoch_dependent = epoch_dependent
         self.limit = limit
+        self.set_epoch(epoch)
 
     def set_epoch(self, epoch: int) -> None:
         """Move to ``epoch``'s indices (the sampler runs in the main process, so this reaches
-        persistent workers too)."""
-        self.offset = epoch * self.items
+        persistent workers too); a fixed sampler (validation) stays on the same pairs."""
+        self.offset = epoch * self.items if self.epoch_dependent else 0
 
     def __iter__(self) -> Iterator[int]:
         indices = range(self.offset + self.rank, self.offset + self.items, self.world_size)

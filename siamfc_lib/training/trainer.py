@@ -136,12 +136,21 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
         load_model_state(model, ckpt)
         optimizer.load_state_dict(ckpt["optimizer"])
         scheduler.load_state_dict(ckpt["scheduler"])
-        scaler.load_state_dict(ckpt["scaler"])
+        if ckpt["scaler"] and scaler.is_enabled():
+            scaler.load_state_dict(ckpt["scaler"])
+        elif scaler.is_enabled():
+            logger.info("the checkpoint was trained without fp16 loss scaling: the GradScaler starts fresh")
         restore_rng_states(ckpt["rng"])
         start_epoch, elapsed_before = int(ckpt["epoch"]), float(ckpt.get("elapsed_s", 0.0))
         logger.info(f"Resuming from {last} (epoch {start_epoch} of {cfg.epochs})")
     elif cfg.resume:
         logger.info(f"resume requested but {last} does not exist: starting fresh")
+    if start_epoch == 0 and ctx.is_main:
+        stale = sorted(checkpoint_dir(run_dir).glob("siamfc_e*.pth"))
+        for path in stale:  # an earlier run's epochs would pass for this run's in a sweep
+            path.unlink()
+        if stale:
+            logger.info(f"fresh run: removed {len(stale)} checkpoint(s) of an earlier run in {run_dir}")
 
     def state(elapsed: float) -> dict[str, Any]:
         return {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
@@ -171,6 +180,7 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
     steps = info["steps_per_epoch"]
     epoch_rows: list[dict[str, float]] = []
     global_step = start_epoch * steps
+    warmup = max(1, min(cfg.warmup_steps, steps - 1))  # pairs/s is timed after this step
     model.train()
     for epoch in range(start_epoch, cfg.epochs):
         sampler.set_epoch(epoch)
@@ -189,7 +199,7 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
             interval_sum += loss
             interval_n += 1
             global_step += 1
-            if i + 1 == cfg.warmup_steps:
+            if i + 1 == warmup:
                 synchronize(device)
                 rate_start = time.perf_counter()
             elif rate_start is not None:
