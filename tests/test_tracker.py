@@ -184,3 +184,21 @@ def test_runner_writes_got10k_layout_and_resumes(model, tmp_path):
     summary = sweep_epochs(train, list(OTBDataset(otb, ["SynthA"])), tmp_path / "sweep", epochs=[1, 2])
     assert summary["last"]["epoch"] == 2 and summary["test_set_selection"] is True
     assert summary["best"]["auc"] == max(e["auc"] for e in summary["epochs"].values())
+
+
+def test_resume_does_not_reuse_results_of_another_model(tmp_path):
+    """Re-evaluating after retraining must track again, not report the old model's boxes."""
+    from siamfc_lib.evaluation.report import result_path
+    from siamfc_lib.evaluation.runner import run_tracker
+
+    root = tmp_path / "otb"
+    write_sequence(root, "Seq1", 5)
+    seqs = list(OTBDataset(root))
+    torch.manual_seed(0)
+    first = SiamFCTracker(build_model(width=0.25), name="SiamFC")
+    assert run_tracker(first, seqs, tmp_path / "run") == ["Seq1"]
+    assert run_tracker(first, seqs, tmp_path / "run") == []            # same model: resumed
+    torch.manual_seed(1)
+    retrained = SiamFCTracker(build_model(width=0.25), name="SiamFC")
+    assert run_tracker(retrained, seqs, tmp_path / "run") == ["Seq1"]  # other weights: tracked again
+    assert result_path(tmp_path / "run", "SiamFC", "Seq1").exists()

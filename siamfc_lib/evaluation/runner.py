@@ -1,10 +1,15 @@
 """One-pass evaluation (OPE): run trackers over OTB-format sequences, save, score, report.
 
 Resumable like got10k's ``run()``: a sequence whose result file exists is skipped (the
-result is written last, atomically, so it only exists when the sequence finished).
+result is written last, atomically, so it only exists when the sequence finished). Unlike
+got10k, results are kept only for the same tracker: ``results/<Tracker>/.tracker`` holds a
+fingerprint of its weights and settings, and a retrained checkpoint's evaluation starts over
+instead of reusing the previous model's boxes.
 """
 from __future__ import annotations
 
+import hashlib
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
@@ -40,10 +45,39 @@ def _savetxt(path: Path, array: np.ndarray, fmt: str, delimiter: str = ",") -> N
     atomic_write_text(path, buf.getvalue())
 
 
+def tracker_fingerprint(tracker: SequenceTracker) -> str:
+    """What the boxes depend on: the network's weights and the tracker's settings (or the
+    OpenCV tracker and version)."""
+    digest = hashlib.sha256()
+    model = getattr(tracker, "model", None)
+    if model is not None:
+        for key, value in model.state_dict().items():
+            digest.update(key.encode())
+            digest.update(value.detach().float().cpu().contiguous().numpy().tobytes())
+    import cv2
+
+    digest.update(repr(getattr(tracker, "cfg", (type(tracker).__name__, cv2.__version__))).encode())
+    return digest.hexdigest()[:20]
+
+
+def _keep_results_of_same_tracker(run_dir: str | Path, tracker: SequenceTracker) -> None:
+    """Drop ``tracker.name``'s results when they were made by another model or setting."""
+    folder = Path(run_dir) / "results" / tracker.name
+    stamp = folder / ".tracker"
+    fingerprint = tracker_fingerprint(tracker)
+    if folder.exists() and (not stamp.exists() or stamp.read_text().strip() != fingerprint):
+        shutil.rmtree(folder)
+        shutil.rmtree(Path(run_dir) / "times" / tracker.name, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(stamp, fingerprint)
+
+
 def run_tracker(tracker: SequenceTracker, sequences: Iterable[OTBSequence], run_dir: str | Path,
                 primary: bool = False, resume: bool = True, progress: bool | None = None) -> list[str]:
     """Track every sequence, writing times then results; returns the names actually tracked."""
     sequences = list(sequences)
+    if resume:
+        _keep_results_of_same_tracker(run_dir, tracker)
     tracked = []
     for seq in track(sequences, desc=f"OPE {tracker.name}", enabled=progress):
         result = result_path(run_dir, tracker.name, seq.name)
@@ -58,6 +92,8 @@ def run_tracker(tracker: SequenceTracker, sequences: Iterable[OTBSequence], run_
 def run_batched(tracker: BatchedSiamFC, sequences: Iterable[OTBSequence], run_dir: str | Path,
                 primary: bool = False, resume: bool = True) -> list[str]:
     """:func:`run_tracker` for many sequences in lockstep: same files, each written as it finishes."""
+    if resume:
+        _keep_results_of_same_tracker(run_dir, tracker)
     todo = [s for s in sequences if not (resume and result_path(run_dir, tracker.name, s.name).exists())]
     for index, boxes_otb, times in tracker.track_many([(s.img_files, s.gt[0]) for s in todo]):
         _write_sequence(run_dir, tracker.name, todo[index].name, boxes_otb, times, primary)
