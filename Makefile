@@ -2,7 +2,8 @@
 #
 # TORCH_SPEC picks the torch build. Default: the CPU wheel. CUDA users:
 #   make demo TORCH_SPEC="torch==2.13.0" TORCH_INDEX=https://download.pytorch.org/whl/cu128
-# Ascend users: install CANN, then  make demo TORCH_SPEC="torch==2.1.0 torch_npu==2.1.0.post8"
+# Ascend users: install CANN and source its set_env.sh, then (pair from Ascend's compatibility table)
+#   make demo TORCH_SPEC="torch==2.7.1 torch-npu==2.7.1"
 PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
@@ -21,7 +22,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet "$(TORCH_SPEC)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX) --extra-index-url https://pypi.org/simple)
+	$(PY) -m pip install --quiet $(TORCH_SPEC) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX) --extra-index-url https://pypi.org/simple)
 	$(PY) -m pip install --quiet -e ".[test]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (siamfc)" >/dev/null
 	@touch $(STAMP)
