@@ -42,11 +42,13 @@ def training_curves(runs: dict[str, list[dict]], path: str | Path) -> Path:
     for label, rows in runs.items():
         steps = [r for r in rows if r.get("kind") == "step"]
         epochs = [r for r in rows if r.get("kind") == "epoch"]
+        # Step rows sit at their fraction of the run: global step / steps per epoch.
+        steps_per_epoch = max(1.0, float(epochs[-1]["step"]) / float(epochs[-1]["epoch"])) if epochs else 1.0
         for ax, (key, title) in zip(axes, panels):
-            source = steps if key == "loss" and steps else epochs
-            x = _column(source, "epoch") if source is epochs else \
-                _column(source, "step") / max(1.0, np.nanmax(_column(source, "step"))) * len(epochs)
-            ax.plot(x, _column(source, key), marker="o" if source is epochs else None, ms=3, label=label)
+            if key == "loss" and steps:
+                ax.plot(_column(steps, "step") / steps_per_epoch, _column(steps, key), label=label)
+            else:
+                ax.plot(_column(epochs, "epoch"), _column(epochs, key), marker="o", ms=3, label=label)
             ax.set(title=title, xlabel="epoch")
             if key == "lr":
                 ax.set_yscale("log")

@@ -1,14 +1,11 @@
-"""Figures for 03_train_1p: training pairs with their labels, curves, response maps."""
+"""Figures for 03_train_1p: training pairs with their labels, response maps (curves: report_plots)."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from ..model.losses import label_masks
-from ..training.run_log import read_metrics
 
 
 def _hwc_uint8(img: torch.Tensor) -> np.ndarray:
@@ -33,28 +30,6 @@ def plot_pairs(exemplars: torch.Tensor, instances: torch.Tensor, n: int = 4, map
         axes[2, i].set_title(f"label {map_size}x{map_size}")
     for ax in axes.flat:
         ax.set_xticks([]), ax.set_yticks([])
-    fig.tight_layout()
-    return fig
-
-
-def _column(rows: list[dict], kind: str, name: str) -> tuple[np.ndarray, np.ndarray]:
-    pts = [(float(r["step"]), float(r[name])) for r in rows if r["kind"] == kind and r[name] not in ("", None)]
-    return (np.array([p[0] for p in pts]), np.array([p[1] for p in pts])) if pts else (np.array([]), np.array([]))
-
-
-def plot_training_curves(run_dir: str | Path):
-    """Loss (per interval and per epoch), validation loss, learning rate and pairs/s against steps."""
-    rows = read_metrics(run_dir)
-    fig, (ax_loss, ax_lr, ax_rate) = plt.subplots(1, 3, figsize=(15, 4))
-    ax_loss.plot(*_column(rows, "step", "loss"), alpha=0.4, label="train (interval)")
-    ax_loss.plot(*_column(rows, "epoch", "loss"), "o-", label="train (epoch)")
-    ax_loss.plot(*_column(rows, "epoch", "val_loss"), "s-", label="validation")
-    ax_loss.set(xlabel="step", ylabel="balanced logistic loss", title="loss")
-    ax_loss.legend()
-    ax_lr.plot(*_column(rows, "epoch", "lr"), "o-")
-    ax_lr.set(xlabel="step", ylabel="lr", yscale="log", title="learning rate")
-    ax_rate.plot(*_column(rows, "step", "pairs_per_s"), ".-")
-    ax_rate.set(xlabel="step", ylabel="pairs/s", title="throughput (after warm-up)")
     fig.tight_layout()
     return fig
 

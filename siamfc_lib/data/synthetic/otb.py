@@ -49,7 +49,6 @@ QUIRKS: dict[str, OtbSequence] = {s.name: s for s in (
     OtbSequence("David", gt_start=300, grey=True),
     OtbSequence("Tiger1", delimiter="\t"),
 )}
-DEFAULT_SEQUENCES: tuple[str, ...] = (*QUIRKS, "Synth01", "Synth02", "Synth03", "Synth04")
 _ORDINARY_DELIMITERS = (" ", "\t", ",")
 
 

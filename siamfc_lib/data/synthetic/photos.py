@@ -17,7 +17,6 @@ COLOUR_PHOTOS: tuple[str, ...] = (
     "astronaut", "coffee", "chelsea", "rocket", "motorcycle", "hubble_deep_field",
     "immunohistochemistry", "colorwheel",
 )
-GREY_PHOTOS: tuple[str, ...] = ("camera", "coins", "brick", "grass", "gravel", "moon", "clock", "page")
 # Photos that make plausible backgrounds (large, scene-like or texture-like).
 BACKGROUNDS: tuple[str, ...] = (
     "astronaut", "coffee", "chelsea", "rocket", "motorcycle", "hubble_deep_field",
