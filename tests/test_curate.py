@@ -128,6 +128,14 @@ CHILD = ("import sys; from siamfc_lib.config import CurateConfig; from siamfc_li
          "curate(CurateConfig(vid_root=sys.argv[1], data_path=sys.argv[2], workers=2), progress=False)")
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def _wait_for(condition, timeout=60.0):
     end = time.monotonic() + timeout
     while not condition():
@@ -148,6 +156,7 @@ def test_kill_9_then_rerun_gives_the_uninterrupted_output(big_root, reference, t
         _wait_for(lambda: records.is_dir() and len(list(records.glob("*.json"))) >= 3)
     os.killpg(child.pid, signal.SIGKILL) if whole_group else child.send_signal(signal.SIGKILL)
     child.wait()
+    _wait_for(lambda: not _group_alive(child.pid), timeout=10.0)  # workers die with their parent
     assert not (out / "manifest.json").exists(), "the child finished before the kill: nothing was tested"
     done_before = len(list(records.glob("*.json"))) if records.is_dir() else 0
     summary = curate(CurateConfig(vid_root=str(big_root), data_path=str(out), workers=2), progress=False)

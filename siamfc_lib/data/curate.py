@@ -15,6 +15,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
 import time
 from collections import Counter
 from dataclasses import asdict
@@ -146,6 +147,18 @@ def _load_record(path: Path, settings: dict) -> dict | None:
     return record if record.get("settings") == settings else None
 
 
+def _die_with_parent() -> None:
+    """Pool workers are killed with the curation process (Linux), so no orphan can write a
+    video's crops or record while a rerun redoes that video. Elsewhere the per-frame parent
+    check in :func:`curate_video` stops them."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _work(job: tuple[VideoRef, CurateConfig, int]) -> dict:
     ref, cfg, parent_pid = job
     return curate_video(ref, cfg, parent_pid)
@@ -189,7 +202,7 @@ def curate(cfg: CurateConfig, progress: bool | None = None, log=print) -> dict:
         jobs = [(r, cfg, os.getpid()) for r in todo]
         # No cv2.setNumThreads(1) in the workers: called in a child forked from a parent whose
         # OpenCV thread pool has run, it deadlocks (seen here); the warps are small anyway.
-        with multiprocessing.get_context().Pool(workers) as pool:
+        with multiprocessing.get_context().Pool(workers, initializer=_die_with_parent) as pool:
             for rec in progress_track(pool.imap_unordered(_work, jobs), total=len(todo), desc="curate",
                                       enabled=progress):
                 work_seconds += rec["seconds"]
