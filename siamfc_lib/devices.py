@@ -3,13 +3,21 @@
 torch_npu is optional. It is imported in exactly one place (:func:`torch_npu_module`), behind
 a guard that catches every exception, because the PyPI wheel fails to import without
 Ascend's CANN toolkit. When the user asks for ``npu`` and the import failed, the error
-says why.
+says why; ``auto`` then falls back to CUDA or the CPU with a visible warning.
+
+:func:`capabilities` is the one table of what each device type can do (memory formats,
+compile, CUDA graphs, autocast dtypes, GradScaler, pinned memory, non-blocking copies,
+backend); the trainer, the trackers and the benchmarks ask it instead of testing names.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
+import importlib.util
+import os
 import re
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -36,18 +44,41 @@ def torch_npu_module():
     return _NPU_STATE["module"]
 
 
+CANN_SET_ENV = "source /usr/local/Ascend/ascend-toolkit/set_env.sh"
+
+
+def _set_env_command() -> str:
+    """The ``source .../set_env.sh`` line for this machine (ASCEND_TOOLKIT_HOME when set)."""
+    home = os.environ.get("ASCEND_TOOLKIT_HOME")
+    if home:
+        return f"source {os.path.join(os.path.dirname(home.rstrip('/')), 'set_env.sh')}"
+    return CANN_SET_ENV
+
+
+def torch_npu_installed() -> bool:
+    """Whether a torch_npu distribution is on the path (whether or not it can load)."""
+    try:
+        return importlib.util.find_spec("torch_npu") is not None
+    except (ImportError, ValueError):
+        return True   # present in sys.modules as a failed import
+
+
 def npu_unavailable_reason() -> str | None:
     """Why NPUs cannot be used, or None when they can."""
     mod = torch_npu_module()
     if mod is None:
-        return (
-            "torch_npu could not be imported "
-            f"({_NPU_STATE['error']}). Install Ascend's CANN toolkit and the torch_npu build "
-            "matching your torch (see environment-ascend.yml), then `source set_env.sh`."
-        )
+        error = _NPU_STATE["error"]
+        if not torch_npu_installed() or error.startswith("ModuleNotFoundError: No module named 'torch_npu'"):
+            return (f"torch_npu is not installed ({error}). Install Ascend's CANN toolkit and the torch_npu "
+                    "build matching your torch (README, section Ascend NPUs; environment-ascend.yml), then "
+                    f"`{_set_env_command()}`.")
+        return (f"torch_npu is installed but cannot load ({error}): the CANN toolkit is missing or its "
+                f"environment is not sourced in this shell. Run `{_set_env_command()}` (the path of your "
+                "CANN install) before starting Python or Jupyter, then check the machine with "
+                "`python -m siamfc_lib.doctor --device npu`.")
     try:
         if not mod.npu.is_available():
-            return "torch_npu is installed but reports no available NPU (check npu-smi info)."
+            return "torch_npu is installed but reports no available NPU (check `npu-smi info` and ASCEND_RT_VISIBLE_DEVICES)."
     except Exception as exc:  # noqa: BLE001
         return f"torch_npu is installed but failed to query NPUs: {exc}"
     return None
@@ -100,12 +131,13 @@ def resolve_device(spec: str = "auto", local_rank: int | None = None) -> Device:
         raise DeviceError(f"device {spec!r} is not one of: auto, cpu, cuda[:i], npu[:i]")
     kind, index = match.group(1), match.group(2)
     if kind == "auto":
-        if npu_unavailable_reason() is None:
+        reason = npu_unavailable_reason()
+        if reason is None:
             kind = "npu"
-        elif torch.cuda.is_available():
-            kind = "cuda"
         else:
-            kind = "cpu"
+            kind = "cuda" if torch.cuda.is_available() else "cpu"
+            if torch_npu_installed():   # the user meant to use an NPU: say loudly why not
+                warnings.warn(f"device 'auto' falls back to {kind}: {reason}", RuntimeWarning, stacklevel=2)
     if kind == "cpu":
         return Device("cpu")
     if kind == "npu":
@@ -130,34 +162,161 @@ def set_current(device: Device) -> None:
         torch_npu_module().npu.set_device(device.index)
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What one device type can do; the only place that knows it."""
+
+    kind: str
+    backend: str                                  # torch.distributed backend
+    channels_last: bool                           # non-contiguous memory formats accepted
+    compile: bool                                 # torch.compile with its default (inductor) backend
+    cuda_graphs: bool
+    autocast_dtypes: tuple[torch.dtype, ...]      # what torch.autocast(kind, dtype) accepts here
+    grad_scaler: str                              # "torch.amp" or "torch_npu" (torch_npu.npu.amp.GradScaler)
+    pin_memory: bool                              # page-locked host buffers for uploads
+    non_blocking: bool                            # host->device copies may be asynchronous
+    cudnn_benchmark: bool = False
+
+
+_TABLE = {
+    "cpu": Capabilities("cpu", "gloo", channels_last=True, compile=True, cuda_graphs=False,
+                        autocast_dtypes=(torch.bfloat16, torch.float16), grad_scaler="torch.amp",
+                        pin_memory=False, non_blocking=False),
+    "cuda": Capabilities("cuda", "nccl", channels_last=True, compile=True, cuda_graphs=True,
+                         autocast_dtypes=(torch.bfloat16, torch.float16), grad_scaler="torch.amp",
+                         pin_memory=True, non_blocking=True, cudnn_benchmark=True),
+    # torch_npu: "Only contiguous_format or preserve_format is supported"; torch.compile needs
+    # Ascend's own backend; no CUDA graphs; 910A-class chips have no bf16. Copies with
+    # non_blocking=True are always asynchronous on an NPU, even from pageable memory that the
+    # caller may free or reuse at once, so uploads stay blocking.
+    "npu": Capabilities("npu", "hccl", channels_last=False, compile=False, cuda_graphs=False,
+                        autocast_dtypes=(torch.float16,), grad_scaler="torch.amp",
+                        pin_memory=False, non_blocking=False),
+}
+
+_DTYPE_NAMES = {torch.bfloat16: "bf16", torch.float16: "fp16"}
+
+
+def _kind_of(device: Device | torch.device | str) -> str:
+    if isinstance(device, Device):
+        return device.kind
+    if isinstance(device, torch.device):
+        return device.type
+    return str(device).split(":")[0]
+
+
+def capabilities(device: Device | torch.device | str) -> Capabilities:
+    """The capability row of ``device``'s type, refined by what this machine reports."""
+    kind = _kind_of(device)
+    if kind not in _TABLE:
+        raise DeviceError(f"no capability table for device type {kind!r} (known: {sorted(_TABLE)})")
+    caps = _TABLE[kind]
+    if kind == "cuda" and torch.cuda.is_available() and not torch.cuda.is_bf16_supported():
+        caps = replace(caps, autocast_dtypes=(torch.float16,))
+    if kind == "npu":
+        npu = getattr(torch_npu_module(), "npu", None)
+        bf16 = getattr(npu, "is_bf16_supported", None)
+        try:
+            has_bf16 = bool(bf16()) if bf16 is not None else False
+        except Exception:  # noqa: BLE001 - no chip answered: assume the 910A-class subset
+            has_bf16 = False
+        scaler = "torch_npu" if getattr(getattr(npu, "amp", None), "GradScaler", None) is not None else "torch.amp"
+        caps = replace(caps, grad_scaler=scaler,
+                       autocast_dtypes=caps.autocast_dtypes + ((torch.bfloat16,) if has_bf16 else ()))
+    return caps
+
+
+def as_device(device: Device | torch.device | str | None) -> Device:
+    """A :class:`Device` for what a caller passed (None: the CPU; strings are resolved)."""
+    if device is None:
+        return Device("cpu")
+    if isinstance(device, Device):
+        return device
+    if isinstance(device, torch.device):
+        return Device(device.type, device.index if device.type != "cpu" else None)
+    return resolve_device(device)
+
+
 def distributed_backend(device: Device) -> str:
-    return {"cpu": "gloo", "cuda": "nccl", "npu": "hccl"}[device.kind]
+    return capabilities(device).backend
+
+
+def use_channels_last(device: Device | torch.device | str, requested: bool | None = None) -> bool:
+    """``requested`` (None: the device's default) checked against the table."""
+    caps = capabilities(device)
+    if requested is None:
+        return caps.channels_last
+    if requested and not caps.channels_last:
+        raise DeviceError(f"channels_last is not supported on {caps.kind} (it accepts only contiguous tensors): "
+                          f"set channels_last: false")
+    return bool(requested)
+
+
+def check_compile(device: Device | torch.device | str, requested: bool) -> bool:
+    """``compile: true`` only where torch.compile's default backend works."""
+    caps = capabilities(device)
+    if requested and not caps.compile:
+        raise DeviceError(f"compile: true is not supported on {caps.kind} (torch.compile needs the vendor's own "
+                          f"backend there): set compile: false")
+    return bool(requested)
 
 
 def autocast_dtype(device: Device, amp: str = "auto") -> torch.dtype | None:
     """The autocast dtype for ``amp`` (auto | none | bf16 | fp16) on ``device``; None: fp32.
 
     ``auto`` is fp32 on CPU (exact and reproducible), bf16 on CUDA GPUs that support it,
-    fp16 on NPUs (the seed's mixed precision) and older GPUs.
+    fp16 on NPUs (the seed's mixed precision) and older GPUs. A dtype the device cannot
+    autocast to is an error naming the ones it can.
     """
-    if amp == "none":
+    if amp in ("none", None):
         return None
-    if amp == "bf16":
-        return torch.bfloat16
-    if amp == "fp16":
-        return torch.float16
-    if amp != "auto":
+    if amp not in ("auto", "bf16", "fp16"):
         raise DeviceError(f"amp must be auto, none, bf16 or fp16, got {amp!r}")
-    if device.kind == "cpu":
-        return None
-    if device.kind == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.float16
+    caps = capabilities(device)
+    if amp == "auto":
+        if caps.kind == "cpu":
+            return None
+        return caps.autocast_dtypes[0]
+    dtype = torch.bfloat16 if amp == "bf16" else torch.float16
+    if dtype not in caps.autocast_dtypes:
+        can = ", ".join(_DTYPE_NAMES[d] for d in caps.autocast_dtypes)
+        raise DeviceError(f"amp: {amp} is not supported on {device} (this chip autocasts to {can}): "
+                          f"use amp: {_DTYPE_NAMES[caps.autocast_dtypes[0]]} or amp: none")
+    return dtype
+
+
+def autocast(device: Device | torch.device | str, dtype: torch.dtype | None, **kwargs):
+    """``torch.autocast`` for the device's type, or a no-op for fp32."""
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=capabilities(device).kind, dtype=dtype, **kwargs)
 
 
 def needs_grad_scaler(device: Device, amp: str = "auto") -> bool:
     """fp16 gradients underflow without loss scaling; bf16 and fp32 do not need it."""
     return autocast_dtype(device, amp) == torch.float16
+
+
+def make_grad_scaler(device: Device, amp: str = "auto", loss_scale: float | str = "dynamic"):
+    """``(scaler, update_arg)``: the GradScaler the device documents, and what to pass to
+    ``scaler.update()`` each step (a float keeps a static scale on torch.amp's scaler).
+
+    ``loss_scale``: "dynamic" (grow/back off) or a number (a static scale, like the seed's
+    apex O2 ``loss_scale=128``). NPUs use ``torch_npu.npu.amp.GradScaler`` when torch_npu has
+    it: it reads the 910A-class overflow flag and shares overflow status across ranks.
+    """
+    enabled = needs_grad_scaler(device, amp)
+    static = None if loss_scale == "dynamic" else float(loss_scale)
+    if static is not None and not static > 0:
+        raise DeviceError(f"loss_scale must be 'dynamic' or a positive number, got {loss_scale!r}")
+    caps = capabilities(device)
+    if caps.grad_scaler == "torch_npu":
+        cls = torch_npu_module().npu.amp.GradScaler
+        if static is None:
+            return cls(enabled=enabled), None
+        return cls(init_scale=static, dynamic=False, enabled=enabled), None
+    kwargs = {} if static is None else {"init_scale": static}
+    return torch.amp.GradScaler(caps.kind, enabled=enabled, **kwargs), static
 
 
 def synchronize(device: Device) -> None:

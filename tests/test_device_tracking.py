@@ -84,6 +84,7 @@ def test_sequence_step_uploads_to_any_accelerator_not_only_cuda():
     """An NPU (here the meta device stands in) must get the frame and theta on the device."""
     from types import SimpleNamespace
 
+    from siamfc_lib.devices import capabilities
     from siamfc_lib.tracking.device_step import SequenceStep
 
     seen = {}
@@ -92,7 +93,7 @@ def test_sequence_step_uploads_to_any_accelerator_not_only_cuda():
         seen.update(frame=frame.device, theta=theta.device)
         return torch.tensor([[1, 2, 3]])
 
-    seq = SequenceStep(SimpleNamespace(device=torch.device("meta")), cuda_graphs=True)
+    seq = SequenceStep(SimpleNamespace(device=torch.device("meta"), caps=capabilities("npu")), cuda_graphs=True)
     seq.step = fake_step
     seq.pad, seq.kernel = torch.zeros(1, 3, device="meta"), torch.zeros(1, 4, 6, 6, device="meta")
     assert seq.locate(np.zeros((24, 32, 3), np.uint8), np.zeros((3, 2, 3), np.float32)) == (1, 2, 3)

@@ -50,7 +50,7 @@ def test_cuda_without_cuda_explains():
 
 def test_npu_requested_without_torch_npu_explains_why(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch_npu", None)  # import raises ImportError
-    with pytest.raises(DeviceError, match="torch_npu could not be imported.*CANN"):
+    with pytest.raises(DeviceError, match="torch_npu is not installed.*CANN"):
         devices.resolve_device("npu")
     assert devices.resolve_device("auto").kind in ("cpu", "cuda")
 

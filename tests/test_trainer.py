@@ -82,7 +82,7 @@ def test_run_writes_logs_metrics_summary_and_loadable_checkpoints(data, tmp_path
     log = (run / "train.log").read_text()
     assert "FPS: " in log and "Loss: " in log
     header, *rows = (run / "metrics.csv").read_text().splitlines()
-    assert header == "kind,epoch,step,loss,val_loss,lr,pairs_per_s,seconds"
+    assert header == "kind,epoch,step,loss,val_loss,lr,pairs_per_s,seconds,overflow_skipped"
     assert rows[-1].startswith("epoch,1,4,")
     assert {p.name for p in (run / "checkpoints").iterdir()} == {"siamfc_e0.pth", "siamfc_e1.pth", "last.pth"}
     model = load_model_from_checkpoint(run, "cpu")

@@ -95,7 +95,7 @@ def model_only(width: float, dev: Device, amp: str | None, repeats: int) -> dict
     tracker = SiamFCTracker(build_model(width=width), TrackerConfig(), dev, amp=amp)
     images, gts = synthetic_frames(1)
     tracker.init(images[0], gts[0])
-    x = torch.zeros(3, 3, 255, 255, device=dev.torch).contiguous(memory_format=torch.channels_last)
+    x = torch.zeros(3, 3, 255, 255, device=dev.torch)     # PyramidStep.features picks the layout
     with torch.inference_mode():
         ms = _median_ms(lambda: tracker.model.head(tracker.kernel, tracker.pyramid.features(x)), dev, repeats)
     return {"step_ms": ms, "fps": round(1000.0 / ms, 2)}

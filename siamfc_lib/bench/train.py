@@ -14,7 +14,8 @@ import time
 import torch
 
 from ..config import preset
-from ..devices import Device, autocast_dtype, needs_grad_scaler, resolve_device, synchronize
+from ..devices import (Device, autocast_dtype, capabilities, check_compile, make_grad_scaler, resolve_device,
+                       synchronize, use_channels_last)
 from ..model import build_model
 from ..training.pairs import PairSampler, pair_loader
 from ..training.schedule import build_optimizer
@@ -25,11 +26,12 @@ from .loader import add_data_args, open_pair_dataset
 
 def _step(device: Device, precision: str, width: float, channels_last: bool, compile_: bool) -> TrainStep:
     model = build_model(width).to(device.torch)
-    if channels_last:
+    if use_channels_last(device, channels_last):
         model = model.to(memory_format=torch.channels_last)
-    net = torch.compile(model) if compile_ else model
-    scaler = torch.amp.GradScaler(device.kind, enabled=needs_grad_scaler(device, precision))
-    return TrainStep(net, build_optimizer(model, preset("paper")), device, autocast_dtype(device, precision), scaler)
+    net = torch.compile(model) if check_compile(device, compile_) else model
+    scaler, scale_update = make_grad_scaler(device, precision)
+    return TrainStep(net, build_optimizer(model, preset("paper")), device, autocast_dtype(device, precision), scaler,
+                     scale_update=scale_update)
 
 
 def _timed(run_batches, steps: int, warmup: int, batch: int, device: Device) -> float:
@@ -55,7 +57,7 @@ def model_only(step: TrainStep, batch: int, steps: int, warmup: int, channels_la
 def end_to_end(step: TrainStep, dataset, batch: int, steps: int, warmup: int, workers: int,
                channels_last: bool) -> float:
     loader = pair_loader(dataset, PairSampler((steps + warmup) * batch), batch, workers,
-                         pin_memory=step.device.kind == "cuda")
+                         pin_memory=capabilities(step.device).pin_memory)
     it = iter(loader)
 
     def run(n: int) -> None:
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> dict:
     tune_backend(device)
     cpu = device.kind == "cpu"
     precisions = (args.precision or ("none" if cpu else "none,bf16,fp16")).split(",")
-    if device.kind == "cuda" and not torch.cuda.is_bf16_supported():
+    if torch.bfloat16 not in capabilities(device).autocast_dtypes:
         precisions = [p for p in precisions if p != "bf16"]
     batches = [int(b) for b in (args.batch or ("8" if cpu else "32,128")).split(",")]
     width = args.width if args.width is not None else (0.5 if cpu else 1.0)

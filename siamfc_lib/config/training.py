@@ -41,6 +41,7 @@ class TrainConfig:
     # execution
     device: str = "auto"
     amp: Literal["auto", "none", "bf16", "fp16"] = "auto"
+    loss_scale: str | float = "dynamic"          # fp16 only: "dynamic", or a static scale (the seed: 128)
     channels_last: bool = False
     compile: bool = False
     bn_policy: Literal["local", "sync", "broadcast"] = "local"

@@ -30,7 +30,7 @@ from .device_step import PyramidStep
 from .response import scale_factors
 from .search_crops import pyramid_theta
 from .state import TrackState
-from .tracker import _as_device
+from .tracker import placement, use_channels_last
 
 Frame = np.ndarray | str | Path
 
@@ -59,15 +59,16 @@ class BatchedSiamFC:
     name = "SiamFC"
 
     def __init__(self, model: torch.nn.Module, cfg: TrackerConfig | None = None, device=None,
-                 batch_size: int = 16, channels_last: bool = True, amp: str | None = None,
+                 batch_size: int = 16, channels_last: bool | None = None, amp: str | None = None,
                  name: str | None = None):
         self.cfg = cfg or TrackerConfig()
-        self.device = _as_device(device)
+        self.device, self.caps = placement(device)
+        channels_last = use_channels_last(self.caps.kind, channels_last)
         self.batch_size = max(1, int(batch_size))
         self.model = model.to(self.device).eval()
         if channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.pyramid = PyramidStep(self.model, self.cfg, self.device, amp, channels_last)
+        self.pyramid = PyramidStep(self.model, self.cfg, self.device, amp, channels_last, self.caps)
         self.scales = scale_factors(self.cfg.scale_num, self.cfg.scale_step)
         self._canvas: torch.Tensor | None = None
         if name:
@@ -91,7 +92,7 @@ class BatchedSiamFC:
     def _host_canvas(self, shape: tuple[int, ...]) -> torch.Tensor:
         """Reused (pinned on CUDA) uint8 canvas; its uncovered parts are masked, never read."""
         if self._canvas is None or tuple(self._canvas.shape) != shape:
-            self._canvas = torch.empty(shape, dtype=torch.uint8, pin_memory=self.device.type == "cuda")
+            self._canvas = torch.empty(shape, dtype=torch.uint8, pin_memory=self.caps.pin_memory)
         return self._canvas
 
     def _step(self, slots: list[_Slot], images: list[np.ndarray], kernels: torch.Tensor) -> list[np.ndarray]:
@@ -108,7 +109,7 @@ class BatchedSiamFC:
         same_size = bool((sizes == sizes[0]).all()) and (hc, wc) == tuple(sizes[0])
         frame_hw = None if same_size else torch.from_numpy(sizes.astype(np.int64)).to(self.device)
         dev = self.device
-        peaks = self.pyramid(canvas.to(dev, non_blocking=True), theta.to(dev), pad.to(dev), kernels, frame_hw)
+        peaks = self.pyramid(canvas.to(dev, non_blocking=self.caps.non_blocking), theta.to(dev), pad.to(dev), kernels, frame_hw)
         return [s.state.move(int(b), int(r), int(c), sd, self.scales, self.cfg)
                 for s, (b, r, c), sd in zip(slots, peaks.tolist(), sides)]
 

@@ -12,12 +12,11 @@ this size). Any capture or replay failure falls back to eager and is kept in ``g
 """
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 import numpy as np
 import torch
 
 from ..config.tracking import TrackerConfig
+from ..devices import Capabilities, autocast, autocast_dtype, capabilities
 from .response import hann_window, locate_peaks, scale_penalties
 from .search_crops import sample_pyramid
 
@@ -34,9 +33,14 @@ class PyramidStep:
     """crop -> backbone -> head -> peak for B frames with S scales each; a pure tensor function."""
 
     def __init__(self, model: torch.nn.Module, cfg: TrackerConfig, device: torch.device,
-                 amp: str | None = None, channels_last: bool = True):
+                 amp: str | None = None, channels_last: bool = True, caps: Capabilities | None = None):
         self.model, self.cfg, self.device = model, cfg, device
+        self.caps = caps or capabilities(device)
         self.amp = amp_dtype(amp)
+        if self.amp is not None:    # a dtype this device cannot autocast to fails here, naming the fix
+            autocast_dtype(self.caps.kind, "bf16" if self.amp == torch.bfloat16 else "fp16")
+        if channels_last and not self.caps.channels_last:
+            raise ValueError(f"channels_last is not supported on {self.caps.kind}: pass channels_last=False")
         self.channels_last = channels_last
         geo = cfg.geometry
         upsampled = geo.response_size(geo.instance_size) * cfg.response_up
@@ -44,9 +48,7 @@ class PyramidStep:
         self.penalties = scale_penalties(cfg.scale_num, cfg.scale_penalty, device)
 
     def autocast(self):
-        if self.amp is None:
-            return nullcontext()
-        return torch.autocast(self.device.type, dtype=self.amp, cache_enabled=False)
+        return autocast(self.caps.kind, self.amp, cache_enabled=False)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Backbone features in fp32 (exemplar or instances)."""
@@ -71,9 +73,9 @@ class SequenceStep:
     def __init__(self, step: PyramidStep, cuda_graphs: bool = True):
         self.step = step
         self.device = step.device
-        self.cuda = self.device.type == "cuda"
+        self.caps = step.caps
         self.accelerator = self.device.type != "cpu"   # CUDA or NPU: upload into device buffers
-        self.cuda_graphs = bool(cuda_graphs) and self.cuda
+        self.cuda_graphs = bool(cuda_graphs) and self.caps.cuda_graphs
         self.graph_error: str | None = None
         self._shape: tuple[int, ...] | None = None
         self._graph: torch.cuda.CUDAGraph | None = None
@@ -91,7 +93,7 @@ class SequenceStep:
             self._shape, self._graph = None, None
 
     def _buffers(self, frame_shape: tuple[int, ...], theta_shape: tuple[int, ...]) -> None:
-        pin = self.cuda
+        pin = self.caps.pin_memory
         self.host_frame = torch.empty((1,) + frame_shape, dtype=torch.uint8, pin_memory=pin)
         self.host_theta = torch.empty(theta_shape, dtype=torch.float32, pin_memory=pin)
         self.frame = torch.empty_like(self.host_frame, device=self.device) if self.accelerator else self.host_frame
@@ -124,8 +126,8 @@ class SequenceStep:
         if self.accelerator:
             self.host_frame[0].numpy()[...] = frame_rgb
             self.host_theta.numpy()[...] = theta
-            self.frame.copy_(self.host_frame, non_blocking=True)
-            self.theta.copy_(self.host_theta, non_blocking=True)
+            self.frame.copy_(self.host_frame, non_blocking=self.caps.non_blocking)
+            self.theta.copy_(self.host_theta, non_blocking=self.caps.non_blocking)
         else:
             self.frame = torch.from_numpy(np.ascontiguousarray(frame_rgb))[None]
             self.theta = torch.from_numpy(theta)

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from ..config.tracking import TrackerConfig
-from ..devices import Device, resolve_device, synchronize
+from ..devices import Capabilities, Device, as_device, capabilities, resolve_device, synchronize, use_channels_last
 from ..data.crops import crop_square
 from .sequence import track_sequence
 from .device_step import PyramidStep, SequenceStep
@@ -58,14 +58,21 @@ def _as_device(device: str | Device | torch.device | None) -> torch.device:
     return resolve_device(device).torch
 
 
+def placement(device: str | Device | torch.device | None) -> tuple[torch.device, Capabilities]:
+    """Where tensors go, and what that device can do (asked of :mod:`siamfc_lib.devices`)."""
+    dev = as_device(device)
+    return dev.torch, capabilities(dev)
+
+
 class SiamFCTracker:
     """``init(frame, box)`` then ``update(frame) -> box``; ``track_frames`` for a sequence.
 
     ``crop_backend``: "auto" (warp on CPU, grid on accelerators), "warp" or "grid"; "grid"
     runs the whole step on the device (``record=True`` takes the host path, it needs crops).
     ``record=True`` keeps a :class:`TrackerStep` in ``last_step`` after each update.
-    ``channels_last`` (default on): measured 1.2-1.7x faster on this project's 2-core CPU.
-    ``cuda_graphs`` (None: on when the device is CUDA) replays the device step as a graph.
+    ``channels_last`` (None: where the device supports it): measured 1.2-1.7x faster on this
+    project's 2-core CPU; NPUs accept only contiguous tensors.
+    ``cuda_graphs`` (None: where the device has them) replays the device step as a graph.
     ``amp``: None (fp32) or "bf16"/"fp16" autocast for the backbone; the head stays fp32.
     """
 
@@ -73,12 +80,13 @@ class SiamFCTracker:
 
     def __init__(self, model: torch.nn.Module, cfg: TrackerConfig | None = None,
                  device: str | Device | torch.device | None = "cpu", crop_backend: str = "auto",
-                 channels_last: bool = True, record: bool = False, name: str | None = None,
+                 channels_last: bool | None = None, record: bool = False, name: str | None = None,
                  cuda_graphs: bool | None = None, amp: str | None = None):
         self.cfg = cfg or TrackerConfig()
-        self.device = _as_device(device)
+        self.device, self.caps = placement(device)
+        channels_last = use_channels_last(self.caps.kind, channels_last)
         if crop_backend == "auto":
-            crop_backend = "warp" if self.device.type == "cpu" else "grid"
+            crop_backend = "warp" if self.caps.kind == "cpu" else "grid"
         if crop_backend not in ("warp", "grid"):
             raise ValueError(f"crop_backend must be auto, warp or grid, got {crop_backend!r}")
         self.crop_backend = crop_backend
@@ -94,8 +102,8 @@ class SiamFCTracker:
         self.upsampled_size = self.response_size * self.cfg.response_up
         self.window = hann_window(self.upsampled_size)
         self.scales = scale_factors(self.cfg.scale_num, self.cfg.scale_step)
-        self.pyramid = PyramidStep(self.model, self.cfg, self.device, amp, channels_last)
-        self.device_step = SequenceStep(self.pyramid, self.device.type == "cuda" if cuda_graphs is None else cuda_graphs)
+        self.pyramid = PyramidStep(self.model, self.cfg, self.device, amp, channels_last, self.caps)
+        self.device_step = SequenceStep(self.pyramid, self.caps.cuda_graphs if cuda_graphs is None else cuda_graphs)
         self.state: TrackState | None = None
         self.last_step: TrackerStep | None = None
 

@@ -7,7 +7,8 @@ import math
 import sys
 from pathlib import Path
 
-METRIC_FIELDS = ("kind", "epoch", "step", "loss", "val_loss", "lr", "pairs_per_s", "seconds")
+# overflow_skipped: fp16 steps skipped by the GradScaler so far in this session (empty without fp16)
+METRIC_FIELDS = ("kind", "epoch", "step", "loss", "val_loss", "lr", "pairs_per_s", "seconds", "overflow_skipped")
 
 
 def open_logger(run_dir: Path, rank: int = 0, echo: bool = True) -> logging.Logger:

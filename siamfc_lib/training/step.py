@@ -5,12 +5,10 @@ host only waits at the caller's logging intervals.
 """
 from __future__ import annotations
 
-import contextlib
-
 import torch
 from torch import nn
 
-from ..devices import Device
+from ..devices import Device, autocast, capabilities
 from ..model.losses import balanced_logistic_loss
 
 
@@ -20,31 +18,38 @@ def to_network_input(batch: torch.Tensor, device: Device, channels_last: bool) -
     Converting after the transfer moves 4x fewer bytes; NHWC viewed as NCHW already has the
     channels_last layout, so only the plain layout needs a copy.
     """
-    x = batch.to(device.torch, non_blocking=True).permute(0, 3, 1, 2).float()
+    x = batch.to(device.torch, non_blocking=capabilities(device).non_blocking).permute(0, 3, 1, 2).float()
     return x if channels_last else x.contiguous()
 
 
 def tune_backend(device: Device) -> None:
     """Let cuDNN pick the fastest kernels for the fixed pair shapes (GPU only; CPU stays exact)."""
-    if device.kind == "cuda":
+    if capabilities(device).cudnn_benchmark:
         torch.backends.cudnn.benchmark = True
 
 
 def autocast_context(device: Device, dtype: torch.dtype | None):
-    if dtype is None:
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=device.kind, dtype=dtype)
+    return autocast(device, dtype)
 
 
 class TrainStep:
-    """forward (autocast) -> balanced loss (fp32) -> backward (scaled when fp16) -> SGD."""
+    """forward (autocast) -> balanced loss (fp32) -> backward (scaled when fp16) -> SGD.
+
+    ``overflow_steps`` counts, on the device, the steps the GradScaler skipped because a
+    gradient overflowed (with DDP the gradients are all-reduced before the check, so every
+    rank skips the same steps). ``scale_update`` is passed to ``scaler.update()``: a number
+    keeps a static loss scale.
+    """
 
     def __init__(self, net: nn.Module, optimizer: torch.optim.Optimizer, device: Device,
                  amp_dtype: torch.dtype | None, scaler: torch.amp.GradScaler,
-                 r_pos: float = 16.0, r_neg: float = 0.0, stride: int = 8, loss_fn=None):
+                 r_pos: float = 16.0, r_neg: float = 0.0, stride: int = 8, loss_fn=None,
+                 scale_update: float | None = None):
         self.net, self.optimizer, self.device, self.amp_dtype, self.scaler = net, optimizer, device, amp_dtype, scaler
         self.r_pos, self.r_neg, self.stride = r_pos, r_neg, stride
         self.loss_fn = loss_fn or balanced_logistic_loss
+        self.scale_update = scale_update
+        self.overflow_steps = torch.zeros((), device=device.torch)
 
     def loss(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         with autocast_context(self.device, self.amp_dtype):
@@ -56,5 +61,9 @@ class TrainStep:
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)
-        self.scaler.update()
+        if self.scaler.is_enabled():
+            found = [f.to(self.overflow_steps.device) for f in self.scaler._found_inf_per_device(self.optimizer).values()]
+            if found:
+                self.overflow_steps += (torch.stack(found).sum() > 0).float()
+        self.scaler.update(self.scale_update)
         return loss.detach()

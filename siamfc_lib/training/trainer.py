@@ -19,7 +19,8 @@ from .. import progress as progress_mod
 from ..config import TrainConfig, to_dict
 from ..data.crop_store import open_crop_store
 from ..data.manifest import Manifest
-from ..devices import Device, autocast_dtype, needs_grad_scaler, resolve_device, synchronize
+from ..devices import (Device, autocast_dtype, capabilities, check_compile, make_grad_scaler, resolve_device,
+                       synchronize, use_channels_last)
 from ..io_utils import atomic_write_text
 from ..model import build_model
 from ..model.losses import balanced_logistic_loss
@@ -63,7 +64,7 @@ def _loaders(cfg: TrainConfig, ctx: DistributedContext, device: Device):
         steps = min(steps, cfg.max_steps_per_epoch)
     if steps < 1:
         raise ValueError(f"pairs_per_epoch={cfg.pairs_per_epoch} is smaller than one global batch ({global_batch})")
-    pin = device.kind == "cuda"
+    pin = capabilities(device).pin_memory
     train_set = PairDataset(manifest, store, train_videos, augment, cfg.seed, "train", cfg.frame_range,
                             cfg.pairs_per_epoch, raw=True)
     sampler = PairSampler(cfg.pairs_per_epoch, 0, ctx.rank, ctx.world_size, limit=steps * cfg.batch_size)
@@ -115,6 +116,8 @@ def train(cfg: TrainConfig, ctx: DistributedContext | None = None, progress: boo
 def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run_dir: Path, logger) -> dict[str, Any]:
     device = resolve_device(cfg.device, ctx.local_rank)
     amp_dtype = autocast_dtype(device, cfg.amp)
+    use_channels_last(device, cfg.channels_last)   # a layout or compile the device lacks fails here
+    check_compile(device, cfg.compile)
     tune_backend(device)
     seed_everything(derive_seed(cfg.seed, "model-init"))  # same initial weights on every rank
     model = build_model(cfg.width, cfg.head_bias).to(device.torch)
@@ -122,7 +125,7 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
         model = model.to(memory_format=torch.channels_last)
     optimizer = build_optimizer(model, cfg)
     scheduler = build_scheduler(optimizer, cfg)
-    scaler = torch.amp.GradScaler(device.kind, enabled=needs_grad_scaler(device, cfg.amp))
+    scaler, scale_update = make_grad_scaler(device, cfg.amp, cfg.loss_scale)
 
     start_epoch, elapsed_before = 0, 0.0
     if ctx.is_main:
@@ -162,7 +165,8 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
     if cfg.compile:
         net = torch.compile(net)
     step = TrainStep(net, optimizer, device, amp_dtype, scaler, cfg.r_pos, cfg.r_neg,
-                     cfg.geometry.total_stride, loss_fn=lambda *a: balanced_logistic_loss(*a))
+                     cfg.geometry.total_stride, loss_fn=lambda *a: balanced_logistic_loss(*a),
+                     scale_update=scale_update)
     train_loader, sampler, val_loader, info = _loaders(cfg, ctx, device)
     metrics = MetricsCsv(run_dir / "metrics.csv", keep_through_epoch=start_epoch if start_epoch else None) \
         if ctx.is_main else None
@@ -209,9 +213,12 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
                 _check_finite(interval_loss, epoch, global_step, run_dir)
                 now = time.perf_counter()
                 rate = rate_pairs / (now - rate_start) if rate_start is not None and now > rate_start else math.nan
+                overflow = int(ctx.all_reduce_sum(step.overflow_steps.clone()).item()) // ctx.world_size \
+                    if scaler.is_enabled() else None
                 if ctx.is_main:
                     metrics.write(kind="step", epoch=epoch + 1, step=global_step, loss=interval_loss, lr=lr,
-                                  pairs_per_s=rate, seconds=elapsed_before + now - run_start)
+                                  pairs_per_s=rate, seconds=elapsed_before + now - run_start,
+                                  overflow_skipped=overflow)
                     logger.info(f"Epoch: [{epoch + 1}][{i + 1}/{steps}] Loss: {interval_loss:.4f} "
                                 f"FPS: {rate:.1f} lr: {lr:.3g}")
                 interval_sum.zero_()
