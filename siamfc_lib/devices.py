@@ -306,7 +306,10 @@ def make_grad_scaler(device: Device, amp: str = "auto", loss_scale: float | str 
     it: it reads the 910A-class overflow flag and shares overflow status across ranks.
     """
     enabled = needs_grad_scaler(device, amp)
-    static = None if loss_scale == "dynamic" else float(loss_scale)
+    try:
+        static = None if loss_scale == "dynamic" else float(loss_scale)
+    except (TypeError, ValueError):
+        static = -1.0
     if static is not None and not static > 0:
         raise DeviceError(f"loss_scale must be 'dynamic' or a positive number, got {loss_scale!r}")
     caps = capabilities(device)

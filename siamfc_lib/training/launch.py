@@ -21,6 +21,7 @@ from typing import Callable
 
 from ..config import TrainConfig, to_dict
 from ..io_utils import atomic_write_text
+from .preflight import check_launch
 
 
 class LaunchError(RuntimeError):
@@ -83,6 +84,7 @@ def launch(cfg: TrainConfig, npus: int, nnodes: int = 1, node_rank: int = 0,
     if npus < 1 or nnodes < 1 or not 0 <= node_rank < nnodes:
         raise ValueError(f"invalid topology: npus={npus}, nnodes={nnodes}, node_rank={node_rank}")
     echo = echo or (lambda line: print(line, flush=True))
+    check_launch(cfg, npus, nnodes)   # fail here, with the fix, before torchrun starts any process
     run_dir = Path(cfg.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     config_path = run_dir / "launch_config.json"
