@@ -15,7 +15,8 @@ from pathlib import Path
 
 from ..config import ConfigError, TrainConfig, load_params, preset
 from ..devices import resolve_device
-from .distributed import TorchDistributedContext, init_process_group, rank_from_env, shutdown
+from .distributed import (TorchDistributedContext, check_distinct_devices, init_process_group, rank_from_env,
+                          shutdown)
 from .trainer import train
 
 
@@ -40,6 +41,7 @@ def train_this_process(cfg: TrainConfig, progress: bool | None = None) -> dict:
                                   bn_policy=cfg.bn_policy)
     init_process_group(ctx, device)
     try:
+        check_distinct_devices(ctx, device)
         return train(cfg, ctx, progress=progress)
     finally:
         shutdown()

@@ -1,0 +1,96 @@
+"""ModelZoo-style launch variables, a card shared by two ranks, and fp16 overflow skips that
+every rank agrees on."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from torch import nn
+
+from siamfc_lib.devices import Device
+from siamfc_lib.training.distributed import (LaunchEnvError, TorchDistributedContext, check_distinct_devices,
+                                             duplicate_devices, rank_from_env)
+from siamfc_lib.training.step import TrainStep
+
+
+def test_modelzoo_loop_that_does_not_export_rank_id():
+    """The seed's 8p script: RANK_SIZE exported, RANK_ID only a loop variable."""
+    with pytest.raises(LaunchEnvError, match="RANK_SIZE=8 is set but RANK_ID is not: every process would train "
+                                             "as rank 0 of its own run. Export RANK_ID inside the launch loop"):
+        rank_from_env({"RANK_SIZE": "8", "ASCEND_DEVICE_ID": "3"})
+    assert rank_from_env({"RANK_SIZE": "1"}) == (0, 0, 1)          # one card: nothing to agree on
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"RANK_SIZE": "8", "RANK_ID": "8"}, "world size mismatch: RANK_ID=8 is outside RANK_SIZE=8"),
+    ({"RANK": "1", "WORLD_SIZE": "2", "RANK_SIZE": "8"}, "world size mismatch: torchrun says WORLD_SIZE=2 but RANK_SIZE=8"),
+    ({"RANK": "2", "WORLD_SIZE": "2"}, "RANK=2 is outside WORLD_SIZE=2"),
+    ({"RANK_SIZE": "eight", "RANK_ID": "0"}, "RANK_SIZE='eight' is not an integer"),
+])
+def test_world_size_mismatches_are_errors(env, message):
+    with pytest.raises(LaunchEnvError, match=message):
+        rank_from_env(env)
+
+
+def test_modelzoo_variables_that_agree():
+    assert rank_from_env({"RANK_SIZE": "8", "RANK_ID": "5", "ASCEND_DEVICE_ID": "5"}) == (5, 5, 8)
+    assert rank_from_env({"RANK_SIZE": "8", "RANK_ID": "5", "DEVICE_ID": "4"}) == (5, 4, 8)
+    assert rank_from_env({"RANK_SIZE": "2", "RANK_ID": "1"}) == (1, 1, 2)
+    assert rank_from_env({"RANK": "1", "WORLD_SIZE": "2", "RANK_SIZE": "2", "LOCAL_RANK": "1"}) == (1, 1, 2)
+
+
+def test_duplicate_cards_are_found_per_host():
+    assert duplicate_devices([("a", "npu:0"), ("a", "npu:1"), ("b", "npu:0")]) is None
+    assert duplicate_devices([("a", "cpu"), ("a", "cpu")]) is None
+    msg = duplicate_devices([("a", "npu:0"), ("a", "npu:1"), ("a", "npu:1")])
+    assert msg.startswith("ranks 1 and 2 both use npu:1 on a: each rank needs its own card. Give each process "
+                          "its own ASCEND_DEVICE_ID")
+
+
+class _Tiny(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 1)
+
+    def forward(self, z, x):
+        return self.fc(z)
+
+
+def _rank(rank: int, init: str, out: str) -> None:
+    dist.init_process_group("gloo", init_method=init, rank=rank, world_size=2)
+    ctx = TorchDistributedContext(rank=rank, world_size=2, device=Device("cpu"))
+    result = {}
+    try:
+        check_distinct_devices(ctx, Device("npu", 0))        # a shared ASCEND_DEVICE_ID
+    except LaunchEnvError as exc:
+        result["duplicate"] = str(exc)
+    torch.manual_seed(0)
+    model = _Tiny()
+    net = nn.parallel.DistributedDataParallel(model)
+    step = TrainStep(net, torch.optim.SGD(model.parameters(), lr=0.1), Device("cpu"), torch.float16,
+                     torch.amp.GradScaler("cpu", init_scale=2.0 ** 10), loss_fn=lambda logits, *a: logits.float().mean())
+    z = torch.full((2, 4), 1e6 if rank == 1 else 1.0)      # only rank 1 overflows in fp16
+    before = model.fc.weight.detach().clone()
+    step(z, z)
+    result["skipped_after_overflow"] = float(step.overflow_steps)
+    result["weights_unchanged"] = bool(torch.equal(before, model.fc.weight))
+    step(torch.ones(2, 4), torch.ones(2, 4))
+    result["skipped_after_normal_step"] = float(step.overflow_steps)
+    result["weights"] = model.fc.weight.detach().tolist()
+    Path(out, f"{rank}.json").write_text(json.dumps(result))
+    dist.destroy_process_group()
+
+
+@pytest.mark.distributed
+def test_two_gloo_ranks_agree_on_skips_and_detect_a_shared_card(tmp_path):
+    mp.spawn(_rank, args=(f"file://{tmp_path / 'store'}", str(tmp_path)), nprocs=2, join=True)
+    r0, r1 = (json.loads((tmp_path / f"{r}.json").read_text()) for r in (0, 1))
+    for r in (r0, r1):
+        assert r["duplicate"].startswith("ranks 0 and 1 both use npu:0 on ")
+        assert r["skipped_after_overflow"] == 1.0 and r["weights_unchanged"]
+        assert r["skipped_after_normal_step"] == 1.0
+    assert r0["weights"] == r1["weights"]
