@@ -1,0 +1,203 @@
+"""``python -m siamfc_lib.doctor [--device auto|cpu|cuda[:i]|npu[:i]]``: check a machine end to end.
+
+Prints the versions that matter (Python, torch, torch_npu, CANN), the visible devices, the
+capability row of the chosen device, whether a one-process group of its backend starts, one
+training step in each precision the device supports and a few tracked frames, then a
+one-line verdict; every failure comes with its fix. Exit status 0 when all checks pass.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from . import devices
+from .devices import Capabilities, Device, DeviceError, capabilities, resolve_device
+
+_NAMES = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def cann_version() -> str:
+    """CANN as the environment shows it (set_env.sh exports ASCEND_TOOLKIT_HOME)."""
+    home = os.environ.get("ASCEND_TOOLKIT_HOME")
+    if not home:
+        return f"not found (ASCEND_TOOLKIT_HOME unset: `{devices._set_env_command()}` sets it)"
+    root = Path(home)
+    for info in [root / "version.cfg", *sorted(root.glob("*/ascend_toolkit_install.info"))]:
+        try:
+            for line in info.read_text(errors="replace").splitlines():
+                if line.strip().startswith(("version=", "Version=")):
+                    return f"{line.split('=', 1)[1].strip()} ({home})"
+        except OSError:
+            continue
+    return f"version file not found ({home})"
+
+
+def versions() -> list[tuple[str, str]]:
+    npu = devices.torch_npu_module()
+    npu_text = getattr(npu, "__version__", "installed") if npu is not None else \
+        ("not installed" if not devices.torch_npu_installed() else f"cannot load ({devices._NPU_STATE['error']})")
+    return [("python", f"{platform.python_version()} ({platform.machine()}, {platform.system()})"),
+            ("torch", torch.__version__), ("torch_npu", str(npu_text)), ("CANN", cann_version()),
+            ("autoload", f"TORCH_DEVICE_BACKEND_AUTOLOAD={os.environ.get('TORCH_DEVICE_BACKEND_AUTOLOAD', '(unset)')}")]
+
+
+def visible_devices() -> list[tuple[str, str]]:
+    rows = [("cpu", f"{os.cpu_count()} cores, torch uses {torch.get_num_threads()} threads")]
+    if torch.cuda.is_available():
+        names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        rows.append(("cuda", f"{len(names)}: {', '.join(names)}"))
+    else:
+        rows.append(("cuda", f"none (torch {torch.__version__} {'has no CUDA' if not torch.version.cuda else 'sees no GPU'})"))
+    reason = devices.npu_unavailable_reason()
+    if reason:
+        rows.append(("npu", f"none: {reason}"))
+    else:
+        npu = devices.torch_npu_module().npu
+        count = int(npu.device_count())
+        rows.append(("npu", f"{count}: {', '.join(str(npu.get_device_name(i)) for i in range(count))}"))
+    return rows
+
+
+def describe(caps: Capabilities) -> str:
+    yes = lambda v: "yes" if v else "no"  # noqa: E731
+    return (f"backend {caps.backend}, channels_last {yes(caps.channels_last)}, compile {yes(caps.compile)}, "
+            f"CUDA graphs {yes(caps.cuda_graphs)}, autocast {'/'.join(_NAMES[d] for d in caps.autocast_dtypes)}, "
+            f"GradScaler {caps.grad_scaler}, pinned memory {yes(caps.pin_memory)}, "
+            f"non_blocking {yes(caps.non_blocking)}")
+
+
+def _timed(name: str, fn: Callable[[], str], fix: str) -> Check:
+    start = time.perf_counter()
+    try:
+        detail = fn()
+    except Exception as exc:  # noqa: BLE001 - every failure is a finding
+        text = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        return Check(name, False, text, str(exc) if isinstance(exc, DeviceError) else fix)
+    return Check(name, True, f"{detail} ({time.perf_counter() - start:.1f}s)")
+
+
+def process_group(device: Device) -> str:
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        return "a process group is already initialised in this process: skipped"
+    backend = capabilities(device).backend
+    devices.set_current(device)
+    with tempfile.TemporaryDirectory() as tmp:
+        dist.init_process_group(backend, init_method=f"file://{Path(tmp) / 'store'}", rank=0, world_size=1)
+        try:
+            t = torch.ones(2, device=device.torch)
+            dist.all_reduce(t)
+            devices.synchronize(device)
+            assert t.tolist() == [1.0, 1.0], t
+        finally:
+            dist.destroy_process_group()
+    return f"{backend}: 1 process initialised, all_reduce ok"
+
+
+def train_step(device: Device, dtype: torch.dtype | None, steps: int = 2) -> str:
+    from .config import preset
+    from .model import build_model
+    from .training.schedule import build_optimizer
+    from .training.step import TrainStep, to_network_input
+
+    amp = _NAMES[dtype] if dtype is not None else "none"
+    torch.manual_seed(0)
+    model = build_model(width=0.125).to(device.torch)
+    scaler, update = devices.make_grad_scaler(device, amp)
+    step = TrainStep(model, build_optimizer(model, preset("paper")), device, devices.autocast_dtype(device, amp),
+                     scaler, scale_update=update)
+    gen = torch.Generator().manual_seed(0)
+    z = torch.randint(0, 255, (2, 127, 127, 3), dtype=torch.uint8, generator=gen)
+    x = torch.randint(0, 255, (2, 255, 255, 3), dtype=torch.uint8, generator=gen)
+    cl = devices.use_channels_last(device)
+    losses = [float(step(to_network_input(z, device, cl), to_network_input(x, device, cl))) for _ in range(steps)]
+    if not all(np.isfinite(losses)):
+        raise FloatingPointError(f"non-finite loss {losses}")
+    scaled = f", GradScaler {type(scaler).__module__}.{type(scaler).__name__}" if scaler.is_enabled() else ""
+    return f"{steps} steps, loss {losses[0]:.4f} -> {losses[-1]:.4f}{scaled}"
+
+
+def tracking(device: Device, frames: int = 5) -> str:
+    from .bench.track import synthetic_frames
+    from .config.tracking import TrackerConfig
+    from .model import build_model
+    from .tracking.tracker import SiamFCTracker
+
+    torch.manual_seed(0)
+    images, gts = synthetic_frames(frames, height=180, width=320)
+    tracker = SiamFCTracker(build_model(width=0.125), TrackerConfig(), device)
+    boxes, _ = tracker.track_frames(images, gts[0])
+    if boxes.shape != (frames, 4) or not np.isfinite(boxes).all():
+        raise RuntimeError(f"tracker returned {boxes.shape} boxes, finite: {np.isfinite(boxes).all()}")
+    return f"{frames} frames, {tracker.crop_backend} crops, untrained weights"
+
+
+def run(spec: str = "auto", out=print) -> list[Check]:
+    out("siamfc doctor")
+    for name, value in versions():
+        out(f"  {name:<10} {value}")
+    for name, value in visible_devices():
+        out(f"  {name:<10} {value}")
+    checks: list[Check] = []
+    try:
+        device = resolve_device(spec)
+    except DeviceError as exc:
+        checks.append(Check(f"device {spec}", False, str(exc).splitlines()[0], str(exc)))
+        return _verdict(checks, spec, out)
+    caps = capabilities(device)
+    out(f"  {'device':<10} {device}: {describe(caps)}")
+    checks.append(_timed("process group", lambda: process_group(device),
+                         "the device's collective library did not start: on NPUs source set_env.sh (HCCL), on "
+                         "GPUs check the NCCL install; on any host check that a local file store is writable"))
+    for dtype in (None, *caps.autocast_dtypes):
+        checks.append(_timed(f"train step {_NAMES[dtype]}", lambda d=dtype: train_step(device, d),
+                             f"use amp: {'none' if dtype is not None else 'auto'} for training on {device.kind} "
+                             "and report the error above"))
+    checks.append(_timed("tracking", lambda: tracking(device),
+                         "tracking on this device failed: evaluate with device: cpu and report the error above"))
+    return _verdict(checks, str(device), out)
+
+
+def _verdict(checks: list[Check], device: str, out) -> list[Check]:
+    for c in checks:
+        out(f"  {'ok' if c.ok else 'FAIL':<4} {c.name}: {c.detail}")
+    failed = [c for c in checks if not c.ok]
+    if not failed:
+        out(f"verdict: OK, {device} is ready for training and tracking")
+    else:
+        out(f"verdict: {len(failed)} check(s) failed on {device}")
+        for c in failed:
+            out(f"  fix ({c.name}): {c.fix}")
+    return checks
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m siamfc_lib.doctor", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda[:i] | npu[:i] (default auto)")
+    args = parser.parse_args(argv)
+    checks = run(args.device)
+    return 0 if all(c.ok for c in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
