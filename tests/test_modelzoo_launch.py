@@ -94,3 +94,17 @@ def test_two_gloo_ranks_agree_on_skips_and_detect_a_shared_card(tmp_path):
         assert r["skipped_after_overflow"] == 1.0 and r["weights_unchanged"]
         assert r["skipped_after_normal_step"] == 1.0
     assert r0["weights"] == r1["weights"]
+
+
+def test_the_notebook_params_file_serves_a_modelzoo_loop(tmp_path):
+    """``python -m siamfc_lib.training.run --config params/ascend/04_train_8p.yaml`` under RANK_SIZE."""
+    from siamfc_lib.config import load_params
+    from siamfc_lib.training.run import check_world_size, load_train_config
+
+    path = Path(__file__).resolve().parents[1] / "params" / "ascend" / "04_train_8p.yaml"
+    cfg, _ = load_train_config(path)
+    assert cfg.batch_size == 32 and cfg.device == "npu" and cfg.amp == "fp16"
+    check_world_size(load_params(path), 8)
+    with pytest.raises(LaunchEnvError, match=r"world size mismatch: the params file says npus=8 x nnodes=1 = 8 "
+                                             r"processes, the launch variables say 4"):
+        check_world_size(load_params(path), 4)

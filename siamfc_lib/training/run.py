@@ -15,14 +15,18 @@ from pathlib import Path
 
 from ..config import ConfigError, TrainConfig, load_params, preset
 from ..devices import resolve_device
-from .distributed import (TorchDistributedContext, check_distinct_devices, init_process_group, rank_from_env,
-                          shutdown)
+from .distributed import (LaunchEnvError, TorchDistributedContext, check_distinct_devices, init_process_group,
+                          rank_from_env, shutdown)
 from .trainer import train
+
+
+# 04_train_8p's launch parameters: a ModelZoo loop may pass that notebook's params file as is.
+LAUNCH_KEYS = ("npus", "nnodes", "node_rank", "master_addr", "master_port")
 
 
 def load_train_config(path: str | Path, **overrides) -> tuple[TrainConfig, bool | None]:
     """(config, progress) from a params file: preset first, then the file's keys, then ``overrides``."""
-    params = {**load_params(path), **overrides}
+    params = {k: v for k, v in {**load_params(path), **overrides}.items() if k not in LAUNCH_KEYS}
     name = params.pop("preset", "paper")
     progress = params.pop("progress", None)
     try:
@@ -47,6 +51,17 @@ def train_this_process(cfg: TrainConfig, progress: bool | None = None) -> dict:
         shutdown()
 
 
+def check_world_size(params: dict, world_size: int) -> None:
+    """A params file that says ``npus`` (x ``nnodes``) must match the processes actually started."""
+    if "npus" not in params or world_size <= 1:
+        return
+    expected = int(params["npus"]) * int(params.get("nnodes", 1))
+    if expected != world_size:
+        raise LaunchEnvError(f"world size mismatch: the params file says npus={params['npus']} x "
+                             f"nnodes={params.get('nnodes', 1)} = {expected} processes, the launch variables say "
+                             f"{world_size} (RANK_SIZE / WORLD_SIZE): make them agree (-p npus / RANK_SIZE)")
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m siamfc_lib.training.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -55,6 +70,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     overrides = {"resume": True} if args.resume else {}
     cfg, progress = load_train_config(args.config, **overrides)
+    check_world_size(load_params(args.config), rank_from_env()[2])
     summary = train_this_process(cfg, progress=progress)
     if rank_from_env()[0] == 0:
         print(json.dumps(summary, indent=2), flush=True)
