@@ -85,8 +85,9 @@ def npu_unavailable_reason() -> str | None:
 
 
 def _reset_npu_cache() -> None:
-    """Forget the cached import result (tests swap stand-in modules)."""
+    """Forget the cached import result and capabilities (tests swap stand-in modules)."""
     _NPU_STATE.clear()
+    _CAPS_CACHE.clear()
 
 
 @dataclass(frozen=True)
@@ -205,9 +206,18 @@ def _kind_of(device: Device | torch.device | str) -> str:
     return str(device).split(":")[0]
 
 
+_CAPS_CACHE: dict[str, Capabilities] = {}
+
+
 def capabilities(device: Device | torch.device | str) -> Capabilities:
-    """The capability row of ``device``'s type, refined by what this machine reports."""
+    """The capability row of ``device``'s type, refined by what this machine reports (asked once)."""
     kind = _kind_of(device)
+    if kind not in _CAPS_CACHE:
+        _CAPS_CACHE[kind] = _machine_capabilities(kind)
+    return _CAPS_CACHE[kind]
+
+
+def _machine_capabilities(kind: str) -> Capabilities:
     if kind not in _TABLE:
         raise DeviceError(f"no capability table for device type {kind!r} (known: {sorted(_TABLE)})")
     caps = _TABLE[kind]
