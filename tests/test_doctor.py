@@ -47,3 +47,21 @@ def test_cann_version_from_the_toolkit_environment(tmp_path, monkeypatch):
     assert doctor.cann_version() == f"8.3.RC1 ({tmp_path})"
     monkeypatch.delenv("ASCEND_TOOLKIT_HOME")
     assert doctor.cann_version().startswith("not found (ASCEND_TOOLKIT_HOME unset")
+
+
+@pytest.mark.slow
+def test_doctor_on_the_strict_npu_stand_in(monkeypatch):
+    """The NPU branch: torch_npu's GradScaler for fp16, contiguous tensors, and an HCCL group
+    that this CPU-only torch cannot start, reported with its fix."""
+    import npu_standin
+
+    npu = npu_standin.install(monkeypatch)
+    lines: list[str] = []
+    checks = {c.name: c for c in doctor.run("npu", out=lines.append)}
+    assert npu.violations == []
+    assert list(checks) == ["process group", "train step fp32", "train step fp16", "tracking"]   # no bf16 on 910A
+    assert "device     npu:0: backend hccl, channels_last no, compile no" in "\n".join(lines)
+    assert not checks["process group"].ok and "HCCL" in checks["process group"].fix
+    assert checks["train step fp16"].ok and "GradScaler npu_standin.GradScaler" in checks["train step fp16"].detail
+    assert checks["tracking"].ok and "grid crops" in checks["tracking"].detail
+    assert lines[-2:] == ["verdict: 1 check(s) failed on npu:0", f"  fix (process group): {checks['process group'].fix}"]
