@@ -95,3 +95,24 @@ def test_npu_installed_but_no_device(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch_npu", _stand_in_torch_npu(available=False))
     with pytest.raises(DeviceError, match="no available NPU"):
         devices.resolve_device("npu:0")
+
+
+def test_static_loss_scale_on_torch_amp_stays_put_and_skips_overflows():
+    """loss_scale=128 (the seed's apex O2 scale) on torch.amp's scaler: an overflow skips the
+    step but does not halve the scale; "dynamic" backs off."""
+    from siamfc_lib.training.step import TrainStep
+
+    def run(loss_scale):
+        torch.manual_seed(0)
+        model = torch.nn.Linear(4, 1)
+        scaler, update = devices.make_grad_scaler(Device("cpu"), "fp16", loss_scale)
+        step = TrainStep(lambda z, x: model(z), torch.optim.SGD(model.parameters(), lr=0.1), Device("cpu"),
+                         torch.float16, scaler, loss_fn=lambda out, *a: out.float().mean(), scale_update=update)
+        before = model.weight.detach().clone()
+        step(torch.full((2, 4), 1e6), None)                     # overflows in fp16
+        return scaler.get_scale(), float(step.overflow_steps), torch.equal(before, model.weight)
+
+    assert run(128) == (128.0, 1.0, True)
+    assert run("dynamic") == (2.0 ** 16 * 0.5, 1.0, True)
+    with pytest.raises(DeviceError, match="loss_scale must be 'dynamic' or a positive number"):
+        devices.make_grad_scaler(Device("cpu"), "fp16", 0)
