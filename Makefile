@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.siamfc-installed
 
-.PHONY: demo test venv bench clean-demo strip-notebooks
+.PHONY: demo test venv bench clean-demo strip-notebooks lab notebook
 
 venv: $(STAMP)
 
@@ -40,5 +40,23 @@ clean-demo:
 	rm -rf $(OUT)
 
 # Notebooks are committed without outputs (tests enforce it). After working in JupyterLab:
+# outputs, execution counts, kernel and view metadata go; cell ids stay (git diff stays empty).
 strip-notebooks: $(STAMP)
-	$(VENV)/bin/nbstripout notebooks/*.ipynb
+	$(PY) -m siamfc_lib.nbhygiene notebooks/*.ipynb
+
+# JupyterLab on the project (`make lab`), or on a copy of one notebook with a profile's
+# parameters injected (`make notebook NB=05 PROFILE=demo`, written to outputs/<profile>/interactive/).
+# LAB_ARGS passes options to JupyterLab, e.g. LAB_ARGS="--no-browser --ip=0.0.0.0 --port=8888".
+NB ?=
+LAB_ARGS ?=
+LAB_STAMP := $(VENV)/.siamfc-lab-installed
+
+$(LAB_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[notebook]"
+	@touch $(LAB_STAMP)
+
+lab: $(LAB_STAMP)
+	$(PY) -m siamfc_lib.interactive lab $(LAB_ARGS)
+
+notebook: $(LAB_STAMP)
+	$(PY) -m siamfc_lib.interactive notebook $(NB) --profile $(PROFILE) $(if $(FORCE),--force) $(LAB_ARGS)
