@@ -38,7 +38,7 @@ def sweep_epochs(train_run_dir: str | Path, sequences: Sequence[OTBSequence], ev
     """Track with each epoch (tracker ``SiamFC_e{N}``), then summarise last and best."""
     available = checkpoint_epochs(train_run_dir)
     if not available:
-        raise FileNotFoundError(f"no checkpoints/siamfc_e*.pth in {train_run_dir}")
+        raise not_found("no per-epoch checkpoints", Path(train_run_dir) / "checkpoints" / "siamfc_e*.pth", "checkpoint")
     # The run's final epoch is always swept: "last" must mean the model training ended with.
     wanted = sorted(available) if epochs is None else sorted({int(e) for e in epochs} | {max(available)})
     missing = [e for e in wanted if e not in available]
