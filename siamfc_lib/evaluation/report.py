@@ -105,7 +105,7 @@ def write_reports(run_dir: str | Path, evaluations: dict[str, Evaluation], prima
 
 def report_table(reports: dict[str, dict]) -> str:
     """Markdown table of the headline numbers, one row per tracker."""
-    lines = ["| tracker | AUC | prec@20 | succ@0.5 | norm prec | fps | sequences | frames |",
+    lines = ["| tracker | AUC | prec@20 | success (IoU > 0.5) | norm prec | fps | sequences | frames |",
              "|---|---|---|---|---|---|---|---|"]
     for name, r in reports.items():
         lines.append(f"| {name} | {r['auc']:.3f} | {r['precision_20']:.3f} | {r['success_50']:.3f} | "
