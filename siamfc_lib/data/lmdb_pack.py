@@ -93,7 +93,7 @@ def pack_lmdb(cfg: LmdbConfig, progress: bool | None = None, log=print) -> dict:
             f"packing {len(todo)}")
         batch: list[tuple[bytes, bytes]] = []
         batch_bytes = 0
-        for key in progress_track(todo, desc="lmdb", enabled=progress):
+        for key in progress_track(todo, desc="lmdb", enabled=progress, unit="crop"):
             try:
                 value = (data_path / key).read_bytes()
             except FileNotFoundError:

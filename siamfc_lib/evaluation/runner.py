@@ -81,7 +81,7 @@ def run_tracker(tracker: SequenceTracker, sequences: Iterable[OTBSequence], run_
     if resume:
         _keep_results_of_same_tracker(run_dir, tracker)
     tracked = []
-    for seq in track(sequences, desc=f"OPE {tracker.name}", enabled=progress):
+    for seq in track(sequences, desc=f"OPE {tracker.name}", enabled=progress, unit="sequence", size=len, size_unit="frame"):
         result = result_path(run_dir, tracker.name, seq.name)
         if resume and result.exists():
             continue
