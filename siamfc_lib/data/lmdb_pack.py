@@ -1,6 +1,6 @@
 """Curated folder -> LMDB: key = crop path relative to the folder (UTF-8), value = its JPEG bytes.
 
-Why this shape (reference/peers.md §5, §7): the reference keyed by a hash of the absolute path,
+Why this shape: a public SiamFC port keyed by a hash of the absolute path,
 so any respelling or move of the folder broke every lookup, and it re-encoded every JPEG.
 Relative keys survive moves; raw bytes keep the curated quality and cost no CPU.
 

@@ -1,6 +1,6 @@
 """OTB2015 and any folder of OTB-format sequences, discovered by scanning.
 
-Conventions (reference/benchmarks.md §2):
+Conventions (OTB2015 as released, named as got10k names it):
 
 * A sequence folder holds ``img/`` and one or more ``groundtruth_rect*.txt``. Empty GT files
   are dropped (Human4's ``groundtruth_rect.1.txt``). A folder with several non-empty files

@@ -1,6 +1,6 @@
 """Read an ILSVRC2015-VID root into tracks: one XML per frame, boxes as 0-based corners.
 
-Layout (reference/benchmarks.md §1): ``Data/VID/train/ILSVRC2015_VID_train_000N/<snippet>/
+Layout (the ILSVRC2015 devkit's): ``Data/VID/train/ILSVRC2015_VID_train_000N/<snippet>/
 %06d.JPEG`` and ``Data/VID/val/<snippet>/%06d.JPEG``; each frame's annotation sits at the same
 path with ``Data`` -> ``Annotations`` and ``.JPEG`` -> ``.xml``.
 

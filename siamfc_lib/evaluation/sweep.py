@@ -1,7 +1,7 @@
 """Evaluate several epochs of one training run; report the last epoch AND the best one.
 
 The best epoch is chosen by AUC on the very sequences evaluated: on OTB2015 that is
-test-set selection (peers.md §7.12), optimistic by construction, and flagged as such.
+test-set selection, optimistic by construction, and flagged as such.
 The last epoch is the honest number.
 """
 from __future__ import annotations
