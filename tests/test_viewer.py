@@ -58,16 +58,16 @@ def test_widget_callback_updates_the_image_without_a_kernel(viewer_data):
                                   render_frame(viewer_data, viewer.index, scale=2.0))
 
 
-@pytest.mark.parametrize("slider_value", [2, 4, 6])
-def test_slider_value_is_the_frame_number_in_the_title(viewer_data, slider_value):
+def test_slider_value_is_the_frame_number_in_the_title(viewer_data):
     """Slider k shows video frame k (1-based, as OTB numbers images): its IoU is that frame's IoU."""
-    viewer = make_viewer(viewer_data, scale=1.0)
+    viewer = make_viewer(viewer_data, scale=0.5)
     assert (viewer.slider.min, viewer.slider.max) == (2, len(viewer_data.gt))
-    viewer.slider.value = slider_value
-    title = render_figure(viewer_data, viewer.index).axes[0].get_title()
-    k = slider_value - 1   # 0-based row of frame k in the ground truth
-    iou = rect_iou(viewer_data.pred[k:k + 1], viewer_data.gt[k:k + 1])[0]
-    assert title == f"SynthV: frame {slider_value} of {len(viewer_data.gt)}, IoU {iou:.2f}"
+    for slider_value in (2, 4, 6):
+        viewer.slider.value = slider_value
+        title = render_figure(viewer_data, viewer.index).axes[0].get_title()
+        k = slider_value - 1   # 0-based row of frame k in the ground truth
+        iou = rect_iou(viewer_data.pred[k:k + 1], viewer_data.gt[k:k + 1])[0]
+        assert title == f"SynthV: frame {slider_value} of {len(viewer_data.gt)}, IoU {iou:.2f}"
 
 
 def test_play_and_sequence_choice(otb, viewer_data):
@@ -78,7 +78,7 @@ def test_play_and_sequence_choice(otb, viewer_data):
         recorded.append(name)
         return record_sequence(tracker, dataset[name])
 
-    viewer = make_viewer(viewer_data, record=record, sequences=dataset.names, scale=1.0)
+    viewer = make_viewer(viewer_data, record=record, sequences=dataset.names, scale=0.5)
     assert (viewer.play.min, viewer.play.max) == (viewer.slider.min, viewer.slider.max)
     assert viewer.link.source == (viewer.play, "value") and viewer.link.target == (viewer.slider, "value")
     assert list(viewer.sequence.options) == ["SynthV", "SynthW"]
@@ -93,7 +93,7 @@ def test_play_and_sequence_choice(otb, viewer_data):
 
 
 def test_executed_notebooks_get_a_png_not_the_widget_repr(viewer_data):
-    bundle, metadata = make_viewer(viewer_data, scale=1.0)._repr_mimebundle_()
+    bundle, metadata = make_viewer(viewer_data, scale=1.0)._repr_mimebundle_()   # scale 1: PNG width = display width
     png = imread(io.BytesIO(base64.b64decode(bundle["image/png"])), format="png")
     assert png.shape[1] == DISPLAY_WIDTH_PX and metadata["image/png"]["width"] == DISPLAY_WIDTH_PX
     assert "application/vnd.jupyter.widget-view+json" in bundle

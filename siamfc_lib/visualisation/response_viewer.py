@@ -154,6 +154,7 @@ class ResponseViewer:
         self.width_px, self.scale = width_px, scale
         self._record = record
         self._cache = {data.name: data}
+        self._pngs: dict[tuple[str, int], bytes] = {}   # rendered once: play loops stay smooth
         self.data = data
         names = list(sequences) if sequences and record is not None else [data.name]
         self.sequence = widgets.Dropdown(options=names, value=data.name, description="sequence")
@@ -190,7 +191,10 @@ class ResponseViewer:
     def show(self, frame_number: int) -> None:
         index = self.data.index_of(frame_number)
         if 0 <= index < len(self.data):
-            self.image.value = png_bytes(render_frame(self.data, index, self.width_px, self.scale))
+            key = (self.data.name, index)
+            if key not in self._pngs:
+                self._pngs[key] = png_bytes(render_frame(self.data, index, self.width_px, self.scale))
+            self.image.value = self._pngs[key]
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         """The widget view for JupyterLab; a PNG of the current frame where no kernel drives it."""
