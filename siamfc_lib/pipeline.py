@@ -29,6 +29,9 @@ def export_html(notebook: Path, html: Path | None = None, title: str | None = No
 
     nb = nbformat.read(notebook, as_version=4)
     nb.metadata["title"] = title or notebook.stem   # the page title (nbconvert's default is "Notebook")
+    # Saved widget state makes nbconvert draw widgets with JavaScript from a CDN (blank offline,
+    # dead without a kernel): without it, outputs fall back to their image (the viewer's PNG).
+    nb.metadata.pop("widgets", None)
     exporter = nbconvert.HTMLExporter(exclude_input=not code, exclude_input_prompt=not code,
                                       exclude_output_prompt=not code)
     body, _ = exporter.from_notebook_node(nb)

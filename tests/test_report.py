@@ -94,3 +94,37 @@ def test_report_html_has_no_code_a_title_and_labelled_tables(runs, tmp_path):
     seed_2p = re.search(r"<tr>\s*<td>ours: train_2p</td>\s*<td>(.*?)</td>", html)
     assert seed_2p and seed_2p.group(1) == "-"
     assert (tmp_path / "report.html").stat().st_mode & 0o044 == 0o044   # readable by others, like any file
+
+
+def test_html_shows_the_viewer_png_not_a_cdn_widget(tmp_path):
+    """papermill saves widget state; nbconvert would then draw the widget with CDN JavaScript (blank offline)."""
+    import base64
+
+    import nbformat
+
+    from siamfc_lib.pipeline import export_html
+
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"0" * 32).decode()
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("display(viewer)")
+    cell.outputs = [nbformat.v4.new_output("display_data", {
+        "application/vnd.jupyter.widget-view+json": {"model_id": "m1", "version_major": 2, "version_minor": 0},
+        "image/png": png, "text/plain": "Response viewer"})]
+    nb.cells = [cell]
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {
+        "state": {"m1": {"model_name": "VBoxModel", "model_module": "@jupyter-widgets/controls",
+                         "model_module_version": "2.0.0", "state": {}}}, "version_major": 2, "version_minor": 0}}
+    path = tmp_path / "05_eval_otb.ipynb"
+    nbformat.write(nb, path)
+    html = export_html(path).read_text()
+    assert f'src="data:image/png;base64,{png}"' in html
+    assert '<script type="application/vnd.jupyter.widget-view+json">' not in html
+    assert path.with_suffix(".html").stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
