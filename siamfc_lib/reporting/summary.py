@@ -12,8 +12,8 @@ import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..training.run_log import read_metrics
 from ..paths import not_found
+from ..training.run_log import read_metrics
 from .labels import attribute_name, read_eval_info, training_data_label
 from .published import PUBLISHED_OTB2015, SEED_SOURCE, SEED_TABLE, TARGETS
 
@@ -147,7 +147,6 @@ def seed_comparison(train_runs: list[TrainRun], eval_runs: list[EvalRun], primar
                      "source": f"this project, {t['device_name'] or t['device']} ({host['cpu_count']} CPU cores)",
                      "data": data, "measured_here": True})
     return rows
-
 
 
 def build_summary(train_dirs: list[str], eval_dirs: list[str]) -> tuple[dict, list[TrainRun], list[EvalRun]]:
