@@ -222,7 +222,7 @@ def contact_sheet_figure(data: ViewerData, indices: Sequence[int], cols: int = 3
     """Crop and response side by side per frame, ``cols`` frames a row, sized for ``width_px``."""
     rows = -(-len(indices) // cols)
     cell_w = width_px / cols
-    fig = Figure(figsize=(width_px / 100, rows * cell_w * 0.58 / 100), dpi=100 * scale)
+    fig = Figure(figsize=(width_px / 100, rows * cell_w * 0.64 / 100), dpi=100 * scale)
     axes = fig.subplots(rows, 2 * cols, squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
@@ -237,7 +237,7 @@ def contact_sheet_figure(data: ViewerData, indices: Sequence[int], cols: int = 3
         ax_img.set_title(f"frame {data.frame_number(index)}, IoU {data.ious[frame]:.2f}", fontsize=9, loc="left")
     fig.suptitle(f"{data.name}: search region (green dashed: ground truth, red: prediction) and response",
                  fontsize=10)
-    fig.tight_layout(pad=0.4, w_pad=0.2, h_pad=0.6, rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))
+    fig.tight_layout(pad=0.4, w_pad=0.2, h_pad=1.4, rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))
     return fig
 
 
