@@ -21,13 +21,13 @@ STAMP := $(VENV)/.siamfc-installed
 TORCH_STAMP := $(VENV)/.siamfc-torch
 TORCH_REQUEST := $(strip $(TORCH_SPEC)) $(if $(strip $(TORCH_INDEX)),index=$(strip $(TORCH_INDEX)))
 
-.PHONY: demo test venv bench clean-demo strip-notebooks FORCE
+.PHONY: demo test venv bench clean-demo strip-notebooks lab notebook ALWAYS
 
 venv: $(STAMP)
 
-FORCE:
+ALWAYS:
 
-$(TORCH_STAMP): FORCE
+$(TORCH_STAMP): ALWAYS
 	@mkdir -p $(VENV)
 	@if [ "$$(cat $@ 2>/dev/null)" != "$(TORCH_REQUEST)" ]; then echo "$(TORCH_REQUEST)" > $@; fi
 
@@ -52,5 +52,23 @@ clean-demo:
 	rm -rf $(OUT)
 
 # Notebooks are committed without outputs (tests enforce it). After working in JupyterLab:
+# outputs, execution counts, kernel and view metadata go; cell ids stay (git diff stays empty).
 strip-notebooks: $(STAMP)
-	$(VENV)/bin/nbstripout notebooks/*.ipynb
+	$(PY) -m siamfc_lib.nbhygiene notebooks/*.ipynb
+
+# JupyterLab on the project (`make lab`), or on a copy of one notebook with a profile's
+# parameters injected (`make notebook NB=05 PROFILE=demo`, written to outputs/<profile>/interactive/).
+# LAB_ARGS passes options to JupyterLab, e.g. LAB_ARGS="--no-browser --ip=0.0.0.0 --port=8888".
+NB ?=
+LAB_ARGS ?=
+LAB_STAMP := $(VENV)/.siamfc-lab-installed
+
+$(LAB_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[notebook]"
+	@touch $(LAB_STAMP)
+
+lab: $(LAB_STAMP)
+	$(PY) -m siamfc_lib.interactive lab $(LAB_ARGS)
+
+notebook: $(LAB_STAMP)
+	$(PY) -m siamfc_lib.interactive notebook $(NB) --profile $(PROFILE) $(if $(FORCE),--force) $(LAB_ARGS)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -23,15 +22,28 @@ from .paths import project_root
 NOTEBOOKS = ("01_curate", "02_lmdb", "03_train_1p", "04_train_8p", "05_eval_otb", "06_results")
 
 
-def export_html(notebook: Path) -> Path:
+def export_html(notebook: Path, html: Path | None = None, title: str | None = None, code: bool = True) -> Path:
+    """HTML of an executed notebook; ``code=False`` leaves out every input (the report reads as a report)."""
     import nbconvert
     import nbformat
 
-    exporter = nbconvert.HTMLExporter()
-    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
-    html = notebook.with_suffix(".html")
+    nb = nbformat.read(notebook, as_version=4)
+    nb.metadata["title"] = title or notebook.stem   # the page title (nbconvert's default is "Notebook")
+    # Saved widget state makes nbconvert draw widgets with JavaScript from a CDN (blank offline,
+    # dead without a kernel): without it, outputs fall back to their image (the viewer's PNG).
+    nb.metadata.pop("widgets", None)
+    exporter = nbconvert.HTMLExporter(exclude_input=not code, exclude_input_prompt=not code,
+                                      exclude_output_prompt=not code)
+    body, _ = exporter.from_notebook_node(nb)
+    html = html or notebook.with_suffix(".html")
     atomic_write_text(html, body)
     return html
+
+
+def export_report(executed_results: Path, out: Path, profile: str) -> Path:
+    """``<out>/report.html``: the executed 06_results without code cells, titled with the profile."""
+    return export_html(executed_results, out / "report.html", code=False,
+                       title=f"SiamFC reproduction: results report ({profile} profile)")
 
 
 def run(profile: str, out: str | Path, only: list[str] | None = None) -> dict:
@@ -54,15 +66,15 @@ def run(profile: str, out: str | Path, only: list[str] | None = None) -> dict:
         papermill.execute_notebook(str(src), str(dst), parameters=params, kernel_name="python3",
                                    cwd=str(root), log_output=True, progress_bar=False)
         seconds = time.perf_counter() - start
-        html = export_html(dst)
+        html = export_html(dst, title=f"{stem} ({profile} profile)")
         print(f"[pipeline] {stem} done in {seconds:.1f}s; HTML {html}", flush=True)
         record["notebooks"].append({"notebook": stem, "seconds": round(seconds, 1),
                                     "executed": str(dst.relative_to(root)) if dst.is_relative_to(root) else str(dst),
                                     "html": str(html.name)})
         atomic_write_text(out / "pipeline.json", json.dumps(record, indent=2))
-    report = out / "notebooks" / "06_results.html"
-    if report.exists():
-        shutil.copyfile(report, out / "report.html")  # the reproduction's report, one click away
+    results = out / "notebooks" / "06_results.ipynb"
+    if results.exists():
+        export_report(results, out, profile)  # the reproduction's report, one click away
     record["seconds"] = round(time.perf_counter() - total, 1)
     atomic_write_text(out / "pipeline.json", json.dumps(record, indent=2))
     print(f"[pipeline] profile {profile}: {len(record['notebooks'])} notebooks in {record['seconds']}s; "

@@ -1,4 +1,4 @@
-"""Metrics equal got10k's OTB protocol (got10k 0.1.3 as the oracle) and the report has the SPEC keys."""
+"""Metrics equal got10k's OTB protocol (got10k 0.1.3 as the oracle) and the report has the report keys."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""Notebook hygiene (SPEC contract) and a papermill execution of the pipeline on `smoke`."""
+"""Notebook hygiene (the parameter contract below) and a papermill execution of the pipeline on `smoke`."""
 import json
 from pathlib import Path
 
@@ -46,7 +46,7 @@ def test_notebook_is_clean_and_declares_the_contract(stem):
     assert len(tagged) == 1, f"{len(tagged)} parameters cells"
     params = papermill.inspect_notebook(str(path))
     missing = CONTRACT[stem] - set(params)
-    assert not missing, f"{stem} lacks SPEC parameters {sorted(missing)}"
+    assert not missing, f"{stem} lacks contract parameters {sorted(missing)}"
     for name, default in SEED_DEFAULTS.items():
         if name in params:
             assert params[name]["default"] == default, f"{stem}.{name} default {params[name]['default']}"

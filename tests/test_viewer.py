@@ -1,6 +1,7 @@
 """Response viewer and OTB plots, headless: pure render, kernel-less widget callback, contact sheet."""
 from __future__ import annotations
 
+import base64
 import io
 
 import numpy as np
@@ -11,20 +12,28 @@ from matplotlib.image import imread
 from otb_fixtures import write_sequence
 from siamfc_lib.config.tracking import TrackerConfig
 from siamfc_lib.data.otb import OTBDataset
-from siamfc_lib.evaluation.metrics import sequence_curves
+from siamfc_lib.evaluation.metrics import rect_iou, sequence_curves
 from siamfc_lib.model import build_model
 from siamfc_lib.tracking.tracker import SiamFCTracker
 from siamfc_lib.visualisation.otb_plots import save_plots
-from siamfc_lib.visualisation.response_viewer import make_viewer, record_sequence, render_frame, save_contact_sheet
+from siamfc_lib.visualisation.response_viewer import (DISPLAY_WIDTH_PX, make_viewer, record_sequence, render_figure,
+                                                      render_frame, save_contact_sheet)
 
 
 @pytest.fixture(scope="module")
-def viewer_data(tmp_path_factory):
+def otb(tmp_path_factory):
     root = tmp_path_factory.mktemp("OTB")
     write_sequence(root, "SynthV", 6)
+    write_sequence(root, "SynthW", 4)
     torch.manual_seed(0)
     tracker = SiamFCTracker(build_model(width=0.25), TrackerConfig(), "cpu")
-    data = record_sequence(tracker, OTBDataset(root)["SynthV"])
+    return tracker, OTBDataset(root)
+
+
+@pytest.fixture(scope="module")
+def viewer_data(otb):
+    tracker, dataset = otb
+    data = record_sequence(tracker, dataset["SynthV"])
     assert tracker.record is False
     return data
 
@@ -38,19 +47,64 @@ def test_render_frame_is_pure_and_changes_with_the_frame(viewer_data):
 
 
 def test_widget_callback_updates_the_image_without_a_kernel(viewer_data):
-    box, slider, image = make_viewer(viewer_data)
-    first = image.value
-    slider.value = 3
-    assert image.value != first
-    decoded = imread(io.BytesIO(image.value), format="png")
-    assert decoded.shape[:2] == render_frame(viewer_data, 3).shape[:2]
+    viewer = make_viewer(viewer_data, scale=2.0)
+    first = viewer.image.value
+    viewer.slider.value = 4
+    assert viewer.image.value != first
+    decoded = imread(io.BytesIO(viewer.image.value), format="png")
+    # Rendered at twice the displayed width, which the image widget is told.
+    assert decoded.shape[1] == 2 * DISPLAY_WIDTH_PX and viewer.image.layout.width == f"{DISPLAY_WIDTH_PX}px"
+    np.testing.assert_array_equal((decoded[..., :3] * 255).round().astype(np.uint8),
+                                  render_frame(viewer_data, viewer.index, scale=2.0))
+
+
+def test_slider_value_is_the_frame_number_in_the_title(viewer_data):
+    """Slider k shows video frame k (1-based, as OTB numbers images): its IoU is that frame's IoU."""
+    viewer = make_viewer(viewer_data, scale=0.5)
+    assert (viewer.slider.min, viewer.slider.max) == (2, len(viewer_data.gt))
+    for slider_value in (2, 4, 6):
+        viewer.slider.value = slider_value
+        title = render_figure(viewer_data, viewer.index).axes[0].get_title()
+        k = slider_value - 1   # 0-based row of frame k in the ground truth
+        iou = rect_iou(viewer_data.pred[k:k + 1], viewer_data.gt[k:k + 1])[0]
+        assert title == f"SynthV: frame {slider_value} of {len(viewer_data.gt)}, IoU {iou:.2f}"
+
+
+def test_play_and_sequence_choice(otb, viewer_data):
+    tracker, dataset = otb
+    recorded = []
+
+    def record(name):
+        recorded.append(name)
+        return record_sequence(tracker, dataset[name])
+
+    viewer = make_viewer(viewer_data, record=record, sequences=dataset.names, scale=0.5)
+    assert (viewer.play.min, viewer.play.max) == (viewer.slider.min, viewer.slider.max)
+    assert viewer.link.source == (viewer.play, "value") and viewer.link.target == (viewer.slider, "value")
+    assert list(viewer.sequence.options) == ["SynthV", "SynthW"]
+    viewer.slider.value = 5
+    before = viewer.image.value
+    viewer.sequence.value = "SynthW"
+    assert recorded == ["SynthW"] and viewer.data.name == "SynthW"
+    assert viewer.slider.value == 2 and viewer.slider.max == viewer.play.max == 4
+    assert viewer.image.value != before
+    viewer.sequence.value = "SynthV"
+    assert recorded == ["SynthW"]   # cached
+
+
+def test_executed_notebooks_get_a_png_not_the_widget_repr(viewer_data):
+    bundle, metadata = make_viewer(viewer_data, scale=1.0)._repr_mimebundle_()   # scale 1: PNG width = display width
+    png = imread(io.BytesIO(base64.b64decode(bundle["image/png"])), format="png")
+    assert png.shape[1] == DISPLAY_WIDTH_PX and metadata["image/png"]["width"] == DISPLAY_WIDTH_PX
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert not bundle["text/plain"].startswith("VBox") and "contact sheet" in bundle["text/plain"]
 
 
 def test_contact_sheet_and_plots(viewer_data, tmp_path):
-    path = save_contact_sheet(viewer_data, tmp_path / "sheet.png", cells=4, cols=2)
+    path = save_contact_sheet(viewer_data, tmp_path / "sheet.png", cells=4, cols=2, scale=2.0)
     sheet = imread(path)
-    tile = render_frame(viewer_data, 0)
-    assert sheet.shape[0] == 2 * tile.shape[0] and sheet.shape[1] == 2 * tile.shape[1]
+    # Drawn for the notebook's width (shown at DISPLAY_WIDTH_PX, twice the pixels), two rows of two frames.
+    assert sheet.shape[1] == 2 * DISPLAY_WIDTH_PX and sheet.shape[0] < sheet.shape[1]
     curves = {"SiamFC": sequence_curves(viewer_data.pred, viewer_data.gt)}
     paths = save_plots(curves, tmp_path / "plots")
     assert all(p.stat().st_size > 1000 for p in paths.values())

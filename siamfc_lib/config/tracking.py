@@ -1,4 +1,4 @@
-"""Tracker and evaluation configuration (SPEC.md tracker values, SiamFC-3s)."""
+"""Tracker and evaluation configuration (the SiamFC-3s values of the SiamFC paper)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,4 @@
-"""Training configuration and the two presets of SPEC.md (paper, ascend)."""
+"""Training configuration and its two presets: paper (the SiamFC paper's schedule) and ascend (the seed's)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from ..paths import not_found
 
 
 def decode_rgb(data: bytes, what: str = "crop") -> np.ndarray:
@@ -26,7 +27,7 @@ class FolderStore:
     def __init__(self, data_path: str | Path):
         self.root = Path(data_path)
         if not self.root.is_dir():
-            raise FileNotFoundError(f"curated folder {self.root} does not exist")
+            raise not_found("curated folder", self.root, "curation")
 
     def get(self, key: str) -> bytes:
         path = self.root / key
@@ -83,10 +84,7 @@ class LmdbStore:
     def __init__(self, lmdb_path: str | Path):
         self.path = Path(lmdb_path)
         if not (self.path / "data.mdb").exists():
-            raise FileNotFoundError(
-                f"no LMDB at {self.path} (expected {self.path / 'data.mdb'}); run 02_lmdb, or pass "
-                "lmdb_path='' to read crops from the curated folder"
-            )
+            raise not_found("no LMDB", self.path / "data.mdb", "lmdb")
         self._env = None
         self._pid = None
 

@@ -196,7 +196,7 @@ def curate(cfg: CurateConfig, progress: bool | None = None, log=print) -> dict:
     work_seconds = 0.0
     if workers == 1:
         results = (curate_video(r, cfg) for r in todo)
-        for rec in progress_track(results, total=len(todo), desc="curate", enabled=progress):
+        for rec in progress_track(results, total=len(todo), desc="curate", enabled=progress, unit="video"):
             work_seconds += rec["seconds"]
     else:
         jobs = [(r, cfg, os.getpid()) for r in todo]
@@ -204,7 +204,7 @@ def curate(cfg: CurateConfig, progress: bool | None = None, log=print) -> dict:
         # OpenCV thread pool has run, it deadlocks (seen here); the warps are small anyway.
         with multiprocessing.get_context().Pool(workers, initializer=_die_with_parent) as pool:
             for rec in progress_track(pool.imap_unordered(_work, jobs), total=len(todo), desc="curate",
-                                      enabled=progress):
+                                      enabled=progress, unit="video"):
                 work_seconds += rec["seconds"]
     for r in todo:
         records[r.name] = _load_record(record_path(data_path, r.name), settings)

@@ -1,6 +1,6 @@
 """Curated folder -> LMDB: key = crop path relative to the folder (UTF-8), value = its JPEG bytes.
 
-Why this shape (reference/peers.md §5, §7): the reference keyed by a hash of the absolute path,
+Why this shape: a public SiamFC port keyed by a hash of the absolute path,
 so any respelling or move of the folder broke every lookup, and it re-encoded every JPEG.
 Relative keys survive moves; raw bytes keep the curated quality and cost no CPU.
 
@@ -93,7 +93,7 @@ def pack_lmdb(cfg: LmdbConfig, progress: bool | None = None, log=print) -> dict:
             f"packing {len(todo)}")
         batch: list[tuple[bytes, bytes]] = []
         batch_bytes = 0
-        for key in progress_track(todo, desc="lmdb", enabled=progress):
+        for key in progress_track(todo, desc="lmdb", enabled=progress, unit="crop"):
             try:
                 value = (data_path / key).read_bytes()
             except FileNotFoundError:

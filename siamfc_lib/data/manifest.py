@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from ..paths import not_found
 
 MANIFEST_NAME = "manifest.json"
 FORMAT = "siamfc-curation/1"
@@ -86,10 +87,7 @@ class Manifest:
         if path.is_dir():
             path = path / MANIFEST_NAME
         if not path.exists():
-            raise FileNotFoundError(
-                f"no curation manifest at {path}: run 01_curate (siamfc_lib.data.curate) first, "
-                "or point data_path at the curated folder"
-            )
+            raise not_found("no curation manifest (is data_path the curated folder?)", path, "curation")
         try:
             d = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:

@@ -1,6 +1,6 @@
 """OTB2015 and any folder of OTB-format sequences, discovered by scanning.
 
-Conventions (reference/benchmarks.md §2):
+Conventions (OTB2015 as released, named as got10k names it):
 
 * A sequence folder holds ``img/`` and one or more ``groundtruth_rect*.txt``. Empty GT files
   are dropped (Human4's ``groundtruth_rect.1.txt``). A folder with several non-empty files
@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 
 from .otb_attributes import attributes_of
+from ..paths import not_found
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 # First annotated image number where it differs from the first image on disk (OTB2015).
@@ -166,13 +167,13 @@ class OTBDataset:
     def __init__(self, root: str | Path, sequences: Sequence[str] | None = None, tiger1_init_omit: bool = False):
         self.root = Path(root)
         if not self.root.is_dir():
-            raise FileNotFoundError(f"OTB root {self.root} is not a folder")
+            raise not_found("OTB root folder", self.root, "otb")
         targets: dict[str, tuple[Path, Path]] = {}
         for folder in sorted(p for p in self.root.iterdir() if p.is_dir()):
             for suffix, gt_file in _gt_files(folder):
                 targets[f"{folder.name}.{suffix}" if suffix else folder.name] = (folder, gt_file)
         if not targets:
-            raise FileNotFoundError(f"no groundtruth_rect*.txt found in the folders of {self.root}")
+            raise not_found("no groundtruth_rect*.txt in the sequence folders of the OTB root", self.root / "*" / "groundtruth_rect.txt", "otb")
         if sequences is not None:
             wanted = [s if s in targets else canonical_name(s) for s in sequences]
             unknown = [s for s, c in zip(sequences, wanted) if c not in targets]

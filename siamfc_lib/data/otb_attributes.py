@@ -1,7 +1,7 @@
 """OTB2015 attributes as data: tb_100.txt per target and attr_desc.txt definitions.
 
 Source: jwlim/tracker_benchmark ``data/tb_100.txt`` (the 2015 annotation; the 2013 sets differ),
-transcribed in reference/benchmarks.md §2.3-2.4. Keys use the loader's got10k-style names
+with the definitions of its ``attr_desc.txt``. Keys use the loader's got10k-style names
 (``Jogging.1``, ``Skating2.2``, ``Human4``).
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Read an ILSVRC2015-VID root into tracks: one XML per frame, boxes as 0-based corners.
 
-Layout (reference/benchmarks.md §1): ``Data/VID/train/ILSVRC2015_VID_train_000N/<snippet>/
+Layout (the ILSVRC2015 devkit's): ``Data/VID/train/ILSVRC2015_VID_train_000N/<snippet>/
 %06d.JPEG`` and ``Data/VID/val/<snippet>/%06d.JPEG``; each frame's annotation sits at the same
 path with ``Data`` -> ``Annotations`` and ``.JPEG`` -> ``.xml``.
 
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..boxes import vid_corners_to_cxcywh
+from ..paths import not_found
 
 SUBSETS = ("train", "val")
 # The 30 VID classes (WNID -> name), in the SiamFC curation's order.
@@ -86,7 +87,7 @@ def find_videos(vid_root: str | Path, subsets: tuple[str, ...] = SUBSETS) -> lis
     """Every snippet folder under ``Data/VID/<subset>``, sorted by (subset, name)."""
     root = Path(vid_root)
     if not root.is_dir():
-        raise VidFormatError(f"ILSVRC2015-VID root {root} does not exist; expected {EXPECTED_LAYOUT}")
+        raise not_found("ILSVRC2015-VID root", root, "vid", VidFormatError, f"; expected {EXPECTED_LAYOUT}")
     refs: list[VideoRef] = []
     for subset in subsets:
         if subset not in SUBSETS:

@@ -1,4 +1,4 @@
-"""One-pass evaluation metrics: got10k's OTB protocol, exactly (reference/benchmarks.md §3.1).
+"""One-pass evaluation metrics: got10k's OTB protocol, exactly (got10k 0.1.3, ``ExperimentOTB``).
 
 * IoU on continuous boxes (no +1), clipped to [0, 1]; centre ``x + (w - 1) / 2``.
 * Success curve: 21 thresholds ``linspace(0, 1, 21)``, a frame succeeds when ``iou > thr``;

@@ -4,8 +4,8 @@ Layout of an evaluation ``run_dir`` (got10k's, flattened to one dataset per run_
 
 * ``results/<Tracker>/<Seq>.txt``: one 1-based ``x,y,w,h`` row per frame (``%.3f``, comma);
 * ``times/<Tracker>/<Seq>_time.txt``: seconds per frame, every tracker;
-* ``times/<Seq>_time.txt``: the primary tracker's times again, the SPEC's location;
-* ``report.json``: the primary tracker's report (exactly the SPEC keys);
+* ``times/<Seq>_time.txt``: the primary tracker's times again, in the flat layout;
+* ``report.json``: the primary tracker's report (exactly ``REPORT_KEYS``);
 * ``reports.json``: ``{tracker: report}`` for every tracker, side by side;
 * ``curves.json``: ``{tracker: {success_curve, precision_curve}}`` for the plots.
 """
@@ -105,7 +105,7 @@ def write_reports(run_dir: str | Path, evaluations: dict[str, Evaluation], prima
 
 def report_table(reports: dict[str, dict]) -> str:
     """Markdown table of the headline numbers, one row per tracker."""
-    lines = ["| tracker | AUC | prec@20 | succ@0.5 | norm prec | fps | sequences | frames |",
+    lines = ["| tracker | AUC | prec@20 | success (IoU > 0.5) | norm prec | fps | sequences | frames |",
              "|---|---|---|---|---|---|---|---|"]
     for name, r in reports.items():
         lines.append(f"| {name} | {r['auc']:.3f} | {r['precision_20']:.3f} | {r['success_50']:.3f} | "

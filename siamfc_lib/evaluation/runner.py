@@ -23,9 +23,11 @@ from ..data.otb import OTBDataset, OTBSequence
 from ..devices import resolve_device
 from ..io_utils import atomic_write_text
 from ..progress import track
+from ..reporting.labels import dataset_label, write_eval_info
 from ..tracking.baselines import make_baselines
 from ..tracking.batched import BatchedSiamFC
 from ..tracking.tracker import SiamFCTracker
+from ..training.trainer import device_name
 from .report import Evaluation, evaluate_tracker, primary_times_path, result_path, times_path, write_reports
 
 UNTRAINED_SUFFIX = "-untrained"
@@ -79,7 +81,7 @@ def run_tracker(tracker: SequenceTracker, sequences: Iterable[OTBSequence], run_
     if resume:
         _keep_results_of_same_tracker(run_dir, tracker)
     tracked = []
-    for seq in track(sequences, desc=f"OPE {tracker.name}", enabled=progress):
+    for seq in track(sequences, desc=f"OPE {tracker.name}", enabled=progress, unit="sequence", size=len, size_unit="frame"):
         result = result_path(run_dir, tracker.name, seq.name)
         if resume and result.exists():
             continue
@@ -197,7 +199,8 @@ def run_evaluation(params: Mapping[str, Any] | EvalConfig, tracker_cfg: TrackerC
             done = run_tracker(tracker, sequences, cfg.run_dir, primary=primary, resume=cfg.resume,
                                progress=progress)
         log(f"[eval] {tracker.name}: tracked {len(done)}, reused {len(sequences) - len(done)}")
-    name = cfg.dataset_name or Path(cfg.otb_root).name
+    name = cfg.dataset_name or dataset_label(cfg.otb_root)
     evaluations = evaluate_run(cfg.run_dir, [t.name for t in trackers], sequences, name, cfg.tracker_name)
+    write_eval_info(cfg.run_dir, cfg.otb_root, device, device_name(device), cfg.checkpoint)
     return EvalOutcome(Path(cfg.run_dir), cfg.tracker_name, evaluations, dataset)
 

@@ -1,7 +1,7 @@
 """Evaluate several epochs of one training run; report the last epoch AND the best one.
 
 The best epoch is chosen by AUC on the very sequences evaluated: on OTB2015 that is
-test-set selection (peers.md §7.12), optimistic by construction, and flagged as such.
+test-set selection, optimistic by construction, and flagged as such.
 The last epoch is the honest number.
 """
 from __future__ import annotations
@@ -38,7 +38,7 @@ def sweep_epochs(train_run_dir: str | Path, sequences: Sequence[OTBSequence], ev
     """Track with each epoch (tracker ``SiamFC_e{N}``), then summarise last and best."""
     available = checkpoint_epochs(train_run_dir)
     if not available:
-        raise FileNotFoundError(f"no checkpoints/siamfc_e*.pth in {train_run_dir}")
+        raise not_found("no per-epoch checkpoints", Path(train_run_dir) / "checkpoints" / "siamfc_e*.pth", "checkpoint")
     # The run's final epoch is always swept: "last" must mean the model training ended with.
     wanted = sorted(available) if epochs is None else sorted({int(e) for e in epochs} | {max(available)})
     missing = [e for e in wanted if e not in available]

@@ -10,7 +10,7 @@ class CorrelationHead(nn.Module):
     """One grouped convolution over the batch, scaled by ``out_scale`` (+ learned bias).
 
     Computed in fp32 even under autocast: the un-scaled sum over 256x6x6 products can
-    overflow fp16 before the 1e-3 scale (peers.md §7.10).
+    overflow fp16 (max 65504) before the 1e-3 scale.
 
     ``exemplar`` may hold one exemplar per instance (``Bz == Bx``) or one exemplar shared by
     ``Bx`` instances (``Bz == 1``, the tracker's scale pyramid).

@@ -1,4 +1,4 @@
-"""SiamFC labels and the balanced logistic loss (Bertinetto et al. 2016, peers.md §1).
+"""SiamFC labels and the balanced logistic loss (Bertinetto et al. 2016).
 
 Positive cells lie within ``r_pos / stride`` (Euclidean, map cells) of the map centre;
 with ``r_neg <= r_pos`` every other cell is negative, otherwise the ring between them is

@@ -1,7 +1,7 @@
 """Published figures quoted for comparison. Typed in by hand, so every row names its source.
 
 Sources: the seed README (Ascend ModelZoo "SiamFC for PyTorch", results table) and the
-public SiamFC reproductions (shared/reference/benchmarks.md §4, peers.md §3 and §6).
+READMEs of the public SiamFC reproductions named in each row.
 Nothing here is ever presented as a measurement of this project.
 """
 from __future__ import annotations
@@ -30,6 +30,6 @@ PUBLISHED_OTB2015 = [
      "precision_20": 0.751},
 ]
 
-# SPEC.md targets on the real datasets with the paper profile.
+# This project's targets on the real datasets with the paper profile.
 TARGETS = {"otb2015_auc": 0.59, "otb2015_precision_20": 0.78, "train_pairs_per_s_h100": 4000,
            "track_fps_h100": 1000}

@@ -12,7 +12,9 @@ import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..paths import not_found
 from ..training.run_log import read_metrics
+from .labels import attribute_name, read_eval_info, training_data_label
 from .published import PUBLISHED_OTB2015, SEED_SOURCE, SEED_TABLE, TARGETS
 
 
@@ -39,28 +41,44 @@ class EvalRun:
     sweep: dict | None = None
     dataset: str = ""
     attributes: dict[str, dict] = field(default_factory=dict)
+    info: dict = field(default_factory=dict)      # eval_info.json: data set, device, checkpoint
+
+    def device_of(self, tracker: str) -> str:
+        """SiamFC trackers ran on the run's device; the OpenCV baselines always on the CPU."""
+        if not tracker.startswith("SiamFC"):
+            return "CPU (OpenCV)"
+        return self.info.get("device_name") or self.info.get("device") or "not recorded"
+
+    def evaluated(self, train_run_dir: Path) -> bool:
+        """Did this run evaluate a checkpoint of ``train_run_dir``?"""
+        checkpoint = self.info.get("checkpoint")
+        if not checkpoint:
+            return False
+        train = Path(train_run_dir).resolve()
+        return Path(checkpoint).resolve() == train or train in Path(checkpoint).resolve().parents
 
 
-def _read_json(path: Path, what: str) -> dict:
+def _read_json(path: Path, what: str, provider: str) -> dict:
     if not path.exists():
-        raise FileNotFoundError(f"{what}: {path} does not exist (has the run finished?)")
+        raise not_found(f"{what} (has the run finished?)", path, provider)
     return json.loads(path.read_text(encoding="utf-8"))
 
 
 def load_train_run(run_dir: str | Path) -> TrainRun:
     run_dir = Path(run_dir)
-    summary = _read_json(run_dir / "summary.json", "training summary")
+    summary = _read_json(run_dir / "summary.json", "training summary", "train_run")
     return TrainRun(run_dir, summary, read_metrics(run_dir / "metrics.csv"))
 
 
 def load_eval_run(run_dir: str | Path) -> EvalRun:
     run_dir = Path(run_dir)
-    reports = _read_json(run_dir / "reports.json", "evaluation reports")
-    curves = _read_json(run_dir / "curves.json", "evaluation curves")
+    reports = _read_json(run_dir / "reports.json", "evaluation reports", "eval_run")
+    curves = _read_json(run_dir / "curves.json", "evaluation curves", "eval_run")
     sweep_file = run_dir / "sweep" / "sweep.json"
     sweep = json.loads(sweep_file.read_text()) if sweep_file.exists() else None
-    dataset = next(iter(reports.values()), {}).get("dataset", "")
-    return EvalRun(run_dir, reports, curves, sweep, dataset)
+    info = read_eval_info(run_dir)
+    dataset = info.get("dataset") or next(iter(reports.values()), {}).get("dataset", "")
+    return EvalRun(run_dir, reports, curves, sweep, dataset, info=info)
 
 
 def machine() -> dict:
@@ -89,7 +107,8 @@ def training_table(train_runs: list[TrainRun]) -> list[dict]:
         s = run.summary
         epochs = run.epoch_rows()
         rows.append({
-            "run": run.run_dir.name, "devices": s.get("world_size", 1), "device": s.get("device"),
+            "run": run.run_dir.name, "data": training_data_label(run.run_dir),
+            "devices": s.get("world_size", 1), "device": s.get("device"),
             "device_name": s.get("device_name"), "precision": s.get("precision"), "batch_per_device": s.get("batch_size"),
             "width": s.get("width"), "epochs": s.get("epochs"), "pairs_per_s": _num(s.get("pairs_per_s")),
             "first_val_loss": _num(epochs[0].get("val_loss")) if epochs else None,
@@ -103,7 +122,8 @@ def evaluation_table(eval_runs: list[EvalRun]) -> list[dict]:
     rows = []
     for run in eval_runs:
         for tracker, r in run.reports.items():
-            rows.append({"run": run.run_dir.name, "dataset": r.get("dataset"), "tracker": tracker,
+            rows.append({"run": run.run_dir.name, "dataset": run.dataset or r.get("dataset"), "tracker": tracker,
+                         "device": run.device_of(tracker),
                          "auc": r["auc"], "precision_20": r["precision_20"], "success_50": r["success_50"],
                          "norm_precision": r.get("norm_precision"), "fps": r.get("fps"),
                          "sequences": r["sequences"], "frames": r["frames"]})
@@ -115,16 +135,17 @@ def seed_comparison(train_runs: list[TrainRun], eval_runs: list[EvalRun], primar
     host = machine()
     rows = [{**r, "source": SEED_SOURCE, "data": "ILSVRC2015-VID -> OTB2015", "measured_here": False}
             for r in SEED_TABLE]
-    precision = None
-    dataset = ""
-    for run in eval_runs:
-        if primary in run.reports:
-            precision, dataset = run.reports[primary]["precision_20"], run.dataset
-    for t in training_table(train_runs):
+    for run, t in zip(train_runs, training_table(train_runs)):
+        # Only an evaluation of this very run's checkpoint gives it a precision: the 2-process
+        # run is not the 1-process checkpoint, however alike their losses look.
+        evaluated = [e for e in eval_runs if primary in e.reports and e.evaluated(run.run_dir)]
+        precision = evaluated[-1].reports[primary]["precision_20"] if evaluated else None
+        data = (f"{t['data']} -> {evaluated[-1].dataset}" if evaluated
+                else f"{t['data']}; not evaluated (no 05_eval_otb run of this checkpoint)")
         rows.append({"name": f"ours: {t['run']}", "precision": precision, "pairs_per_s": t["pairs_per_s"],
                      "devices": t["devices"], "epochs": t["epochs"], "amp": t["precision"],
                      "source": f"this project, {t['device_name'] or t['device']} ({host['cpu_count']} CPU cores)",
-                     "data": f"embedded VID -> {dataset or 'embedded OTB'}", "measured_here": True})
+                     "data": data, "measured_here": True})
     return rows
 
 
@@ -139,12 +160,51 @@ def build_summary(train_dirs: list[str], eval_dirs: list[str]) -> tuple[dict, li
         "evaluation": evaluation_table(eval_runs),
         "per_attribute": {run.run_dir.name: {t: r.get("per_attribute", {}) for t, r in run.reports.items()}
                           for run in eval_runs},
+        "per_attribute_table": attribute_table(eval_runs),
         "epoch_sweep": sweeps,
         "seed_comparison": seed_comparison(train_runs, eval_runs),
         "published_otb2015": PUBLISHED_OTB2015,
         "targets_real_data": TARGETS,
     }
     return summary, train_runs, eval_runs
+
+
+def attribute_table(eval_runs: list[EvalRun]) -> list[dict]:
+    """One row per (run, attribute): the attribute's full name, its sequence count, AUC per tracker."""
+    rows = []
+    for run in eval_runs:
+        codes = sorted({a for r in run.reports.values() for a in r.get("per_attribute", {})})
+        for code in codes:
+            row = {"run": run.run_dir.name, "dataset": run.dataset, "attribute": f"{attribute_name(code)} ({code})"}
+            for tracker, r in run.reports.items():
+                entry = r.get("per_attribute", {}).get(code)
+                if entry:
+                    row["sequences"] = entry["sequences"]
+                    row[tracker] = entry["auc"]
+            rows.append(row)
+    return rows
+
+
+def machine_rows(info: dict) -> list[dict]:
+    """``machine()`` as (item, value) rows for a small table."""
+    names = {"platform": "operating system", "python": "Python", "torch": "PyTorch", "cpu_count": "CPU cores",
+             "gpu": "GPU"}
+    return [{"item": names.get(k, k), "value": v} for k, v in info.items()]
+
+
+def sweep_rows(epoch_sweep: dict) -> list[dict]:
+    """The last and the best epoch of each swept run as table rows."""
+    return [{"run": run, "which": which, "epoch": sweep[which]["epoch"], "auc": sweep[which]["auc"],
+             "precision_20": sweep[which]["precision_20"], "success_50": sweep[which].get("success_50")}
+            for run, sweep in epoch_sweep.items() for which in ("last", "best")]
+
+
+TARGET_NAMES = {"otb2015_auc": "OTB2015 AUC", "otb2015_precision_20": "OTB2015 precision at 20 px",
+                "train_pairs_per_s_h100": "training pairs/s on one H100", "track_fps_h100": "tracking frames/s on one H100"}
+
+
+def target_rows(targets: dict) -> list[dict]:
+    return [{"target": TARGET_NAMES.get(k, k), "value": v} for k, v in targets.items()]
 
 
 def markdown_table(rows: list[dict], columns: list[str]) -> str:

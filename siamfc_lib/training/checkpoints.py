@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ..io_utils import atomic_write_bytes
+from ..paths import not_found
 from ..model import SiamFC, build_model
 
 FORMAT = "siamfc-checkpoint/1"
@@ -63,7 +64,7 @@ def resolve_checkpoint(path_or_run_dir: str | Path) -> Path:
     if path.is_dir():
         path = checkpoint_dir(path) / "last.pth"
     if not path.exists():
-        raise CheckpointError(f"checkpoint {path} does not exist (train first, or pass a .pth file or a run_dir)")
+        raise not_found("checkpoint", path, "checkpoint", CheckpointError)
     return path
 
 

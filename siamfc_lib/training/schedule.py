@@ -1,4 +1,4 @@
-"""Optimiser and per-epoch learning-rate schedules of the two presets (SPEC.md)."""
+"""Optimiser and per-epoch learning-rate schedules of the two presets, paper and ascend."""
 from __future__ import annotations
 
 import torch

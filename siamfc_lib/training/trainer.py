@@ -194,7 +194,8 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
         interval_n = 0
         rate_start, rate_pairs = None, 0
         batches = progress_mod.track(train_loader, total=steps, desc=f"epoch {epoch + 1}/{cfg.epochs}",
-                                     enabled=progress if ctx.is_main else False, log=logger.info)
+                                     enabled=progress if ctx.is_main else False, log=logger.info,
+                                     unit="batch", size=lambda batch: len(batch[0]), size_unit="pair")
         for i, (z, x) in enumerate(batches):
             z = to_network_input(z, device, cfg.channels_last)
             x = to_network_input(x, device, cfg.channels_last)

@@ -12,6 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..evaluation.metrics import SequenceCurves
+from ..reporting.labels import attribute_name
 
 
 def _save(fig: Figure, path: str | Path) -> Path:
@@ -61,15 +62,15 @@ def training_curves(runs: dict[str, list[dict]], path: str | Path) -> Path:
 def attribute_comparison(reports: dict[str, dict], path: str | Path) -> Path:
     """AUC per OTB attribute, one bar group per attribute, one bar per tracker."""
     attrs = sorted({a for r in reports.values() for a in r.get("per_attribute", {})})
-    fig = Figure(figsize=(max(6, 0.9 * len(attrs) + 2), 4), dpi=100)
+    fig = Figure(figsize=(max(6, 1.1 * len(attrs) + 2), 4.8), dpi=100)
     ax = fig.subplots()
     width = 0.8 / max(1, len(reports))
     for i, (name, r) in enumerate(reports.items()):
         values = [r.get("per_attribute", {}).get(a, {}).get("auc", np.nan) for a in attrs]
         ax.bar(np.arange(len(attrs)) + i * width, values, width, label=name)
-    labels = [f"{a}\n({next((r['per_attribute'][a]['sequences'] for r in reports.values() if a in r.get('per_attribute', {})), 0)})"
+    labels = [f"{attribute_name(a)}\n({next((r['per_attribute'][a]['sequences'] for r in reports.values() if a in r.get('per_attribute', {})), 0)})"
               for a in attrs]
-    ax.set_xticks(np.arange(len(attrs)) + width * (len(reports) - 1) / 2, labels, fontsize=8)
+    ax.set_xticks(np.arange(len(attrs)) + width * (len(reports) - 1) / 2, labels, fontsize=8, rotation=30, ha="right")
     ax.set(ylabel="AUC", ylim=(0, 1), title="AUC per attribute (sequences with the attribute)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, axis="y")

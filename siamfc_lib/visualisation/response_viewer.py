@@ -4,23 +4,27 @@
   saw (search crop of the chosen scale, 272x272 response after the window, chosen scale);
 * :func:`render_frame` is pure (data, index -> RGB array); it draws on its own Agg canvas, so
   it neither needs nor changes the pyplot backend;
-* :func:`make_viewer` wraps it in an ipywidgets slider updating a ``widgets.Image`` of PNG
-  bytes (the callback captures its state, so it needs no notebook globals);
-* :func:`save_contact_sheet` writes a static PNG grid for executed notebooks and HTML, where
-  widget callbacks never fire.
+* :func:`make_viewer` wraps it in widgets: a sequence dropdown, a play button and a slider
+  over video frame numbers (the number in the title), updating a ``widgets.Image`` of PNG
+  bytes rendered at ``scale`` x the displayed size, so text stays sharp on HiDPI screens;
+* executed notebooks and HTML have no kernel behind the widgets: the viewer's own
+  ``_repr_mimebundle_`` carries a PNG of the current frame beside the widget view, and
+  :func:`save_contact_sheet` writes a static grid sized for the notebook's width.
 """
 from __future__ import annotations
 
+import base64
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.image import imsave
 from matplotlib.patches import Rectangle
+from matplotlib.patheffects import withStroke
 
 from .. import boxes
 from ..data.crops import box_in_crop
@@ -46,6 +50,13 @@ class ViewerData:
     def __len__(self) -> int:
         return len(self.steps)
 
+    def frame_number(self, index: int) -> int:
+        """1-based video frame number of tracked frame ``index`` (frame 1 initialises the tracker)."""
+        return index + 2
+
+    def index_of(self, frame_number: int) -> int:
+        return int(frame_number) - 2
+
 
 def record_sequence(tracker: SiamFCTracker, sequence: OTBSequence, max_frames: int | None = None) -> ViewerData:
     """Track ``sequence`` (first ``max_frames`` frames) keeping the viewer's per-frame data."""
@@ -63,29 +74,49 @@ def record_sequence(tracker: SiamFCTracker, sequence: OTBSequence, max_frames: i
                       tracker.cfg.geometry.instance_size)
 
 
-def _draw_box(ax, box_otb, step: TrackerStep, size: int, color: str, label: str) -> None:
+# The viewer's displayed width in CSS pixels (JupyterLab's notebook column is about 1000 px).
+DISPLAY_WIDTH_PX = 900
+PANEL_ASPECT = 0.47            # height / width of the two-panel figure
+# Boxes are drawn over a halo of the opposite lightness, so they stay visible on any target:
+# prediction solid red over white, ground truth dashed green over black.
+PRED_STYLE = dict(edgecolor="red", linestyle="-", halo="white", label="SiamFC (prediction)")
+GT_STYLE = dict(edgecolor="lime", linestyle=(0, (4, 2)), halo="black", label="ground truth")
+
+
+def _draw_box(ax, box_otb, step: TrackerStep, size: int, style: dict) -> None:
     in_crop = box_in_crop(boxes.otb_to_cxcywh(box_otb), *step.crop_centre, step.crop_size, size)
     x, y, w, h = boxes.edges_xywh(in_crop)
-    ax.add_patch(Rectangle((x, y), w, h, fill=False, edgecolor=color, linewidth=1.5, label=label))
+    ax.add_patch(Rectangle((x, y), w, h, fill=False, edgecolor=style["edgecolor"], linestyle=style["linestyle"],
+                           linewidth=2.0, label=style["label"],
+                           path_effects=[withStroke(linewidth=4.5, foreground=style["halo"])]))
 
 
-def render_figure(data: ViewerData, index: int) -> Figure:
-    """Figure for tracked frame ``index`` (0-based over ``data.steps``, i.e. video frame index + 1)."""
+def frame_title(data: ViewerData, index: int) -> str:
+    frame = index + 1
+    return f"{data.name}: frame {data.frame_number(index)} of {len(data.pred)}, IoU {data.ious[frame]:.2f}"
+
+
+def render_figure(data: ViewerData, index: int, width_px: int = DISPLAY_WIDTH_PX, scale: float = 1.0) -> Figure:
+    """Figure for tracked frame ``index`` (0-based over ``data.steps``; video frame ``index + 2``).
+
+    ``width_px`` is the width it will be shown at, so 10 pt text is 10 pt on screen;
+    ``scale`` multiplies the pixels (2 for HiDPI screens).
+    """
     step = data.steps[index]
     frame = index + 1
-    fig = Figure(figsize=(8, 4), dpi=80)
+    fig = Figure(figsize=(width_px / 100, width_px * PANEL_ASPECT / 100), dpi=100 * scale)
     ax_img, ax_resp = fig.subplots(1, 2)
     ax_img.imshow(step.search_crop)
-    _draw_box(ax_img, data.gt[frame], step, data.instance_size, "lime", "ground truth")
-    _draw_box(ax_img, data.pred[frame], step, data.instance_size, "red", "SiamFC")
-    ax_img.legend(loc="lower right", fontsize=7)
-    ax_img.set_title(f"{data.name} frame {frame + 1}: IoU {data.ious[frame]:.2f}", fontsize=9)
+    _draw_box(ax_img, data.gt[frame], step, data.instance_size, GT_STYLE)
+    _draw_box(ax_img, data.pred[frame], step, data.instance_size, PRED_STYLE)
+    ax_img.legend(loc="lower right", fontsize=8, framealpha=0.85, handlelength=2.5)
+    ax_img.set_title(frame_title(data, index), fontsize=10)
     ax_img.axis("off")
     ax_resp.imshow(step.response, cmap="jet")
     row, col = np.unravel_index(int(np.argmax(step.response)), step.response.shape)
-    ax_resp.plot([col], [row], "w+", markersize=12)
+    ax_resp.plot([col], [row], "w+", markersize=12, markeredgewidth=2)
     ax_resp.set_title(f"response x{step.response.shape[0] // 17} (windowed), scale {step.scale_factor:.4f}",
-                      fontsize=9)
+                      fontsize=10)
     ax_resp.axis("off")
     fig.tight_layout()
     return fig
@@ -97,9 +128,9 @@ def figure_to_rgb(fig: Figure) -> np.ndarray:
     return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
 
-def render_frame(data: ViewerData, index: int) -> np.ndarray:
+def render_frame(data: ViewerData, index: int, width_px: int = DISPLAY_WIDTH_PX, scale: float = 1.0) -> np.ndarray:
     """Pure render: (data, index) -> RGB uint8 image of the two panels."""
-    return figure_to_rgb(render_figure(data, index))
+    return figure_to_rgb(render_figure(data, index, width_px, scale))
 
 
 def png_bytes(rgb: np.ndarray) -> bytes:
@@ -108,40 +139,122 @@ def png_bytes(rgb: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def make_viewer(data: ViewerData, start: int = 0):
-    """``(box, slider, image)``: an IntSlider driving a ``widgets.Image`` of PNG bytes."""
-    import ipywidgets as widgets
+class ResponseViewer:
+    """Sequence dropdown, play button and frame slider over one tracked sequence at a time.
 
-    slider = widgets.IntSlider(value=start, min=0, max=max(len(data) - 1, 0), description="frame",
-                               continuous_update=False)
-    image = widgets.Image(value=png_bytes(render_frame(data, start)), format="png")
+    ``record(name)`` tracks another sequence when the dropdown changes (results are cached).
+    The slider's value is the video frame number shown in the title.
+    """
 
-    def on_change(change) -> None:
-        image.value = png_bytes(render_frame(data, int(change["new"])))
+    def __init__(self, data: ViewerData, record: Callable[[str], ViewerData] | None = None,
+                 sequences: Sequence[str] | None = None, width_px: int = DISPLAY_WIDTH_PX, scale: float = 2.0,
+                 interval_ms: int = 300):
+        import ipywidgets as widgets
 
-    slider.observe(on_change, names="value")
-    return widgets.VBox([slider, image]), slider, image
+        self.width_px, self.scale = width_px, scale
+        self._record = record
+        self._cache = {data.name: data}
+        self._pngs: dict[tuple[str, int], bytes] = {}   # rendered once: play loops stay smooth
+        self.data = data
+        names = list(sequences) if sequences and record is not None else [data.name]
+        self.sequence = widgets.Dropdown(options=names, value=data.name, description="sequence")
+        self.slider = widgets.IntSlider(min=2, max=2, value=2, description="frame", continuous_update=False,
+                                        layout=widgets.Layout(width="420px"))
+        self.play = widgets.Play(min=2, max=2, value=2, step=1, interval=interval_ms, description="play")
+        self.link = widgets.jslink((self.play, "value"), (self.slider, "value"))
+        self.status = widgets.HTML()
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width_px}px", height="auto"))
+        self.widget = widgets.VBox([widgets.HBox([self.sequence, self.play, self.slider]), self.status, self.image])
+        self._set_data(data)
+        self.slider.observe(lambda change: self.show(int(change["new"])), names="value")
+        self.sequence.observe(lambda change: self.select(change["new"]), names="value")
+
+    def _set_data(self, data: ViewerData) -> None:
+        self.data = data
+        previous = self.slider.value
+        self.slider.value = self.play.value = 2          # a change renders through the observer
+        self.slider.max = self.play.max = max(data.frame_number(len(data) - 1), 2)
+        if previous == 2:
+            self.show(2)
+
+    def select(self, name: str) -> None:
+        if name not in self._cache:
+            self.status.value = f"tracking {name} ..."
+            self._cache[name] = self._record(name)
+        self.status.value = ""
+        self._set_data(self._cache[name])
+
+    @property
+    def index(self) -> int:
+        return self.data.index_of(self.slider.value)
+
+    def show(self, frame_number: int) -> None:
+        index = self.data.index_of(frame_number)
+        if 0 <= index < len(self.data):
+            key = (self.data.name, index)
+            if key not in self._pngs:
+                self._pngs[key] = png_bytes(render_frame(self.data, index, self.width_px, self.scale))
+            self.image.value = self._pngs[key]
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """The widget view for JupyterLab; a PNG of the current frame where no kernel drives it."""
+        bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude) or {}
+        bundle = dict(bundle)
+        bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
+        bundle["text/plain"] = (f"Response viewer of {self.data.name} (sequence, play, frame slider): it needs a "
+                                "running kernel; the contact sheet below is the static copy.")
+        metadata = {"image/png": {"width": self.width_px}}
+        return bundle, metadata
+
+
+def make_viewer(data: ViewerData, record: Callable[[str], ViewerData] | None = None,
+                sequences: Sequence[str] | None = None, **kwargs) -> ResponseViewer:
+    """A :class:`ResponseViewer`; display it (``display(viewer)``) or embed ``viewer.widget``."""
+    return ResponseViewer(data, record, sequences, **kwargs)
 
 
 def contact_sheet_indices(count: int, cells: int) -> list[int]:
     return sorted(set(np.linspace(0, count - 1, min(cells, count)).round().astype(int).tolist())) if count else []
 
 
-def save_contact_sheet(data: ViewerData, path: str | Path, cells: int = 12, cols: int = 3) -> Path:
-    """A static PNG grid of evenly spaced frames (what executed notebooks and HTML can show)."""
+def contact_sheet_figure(data: ViewerData, indices: Sequence[int], cols: int = 3,
+                         width_px: int = DISPLAY_WIDTH_PX, scale: float = 2.0) -> Figure:
+    """Crop and response side by side per frame, ``cols`` frames a row, sized for ``width_px``."""
+    rows = -(-len(indices) // cols)
+    cell_w = width_px / cols
+    fig = Figure(figsize=(width_px / 100, rows * cell_w * 0.64 / 100), dpi=100 * scale)
+    axes = fig.subplots(rows, 2 * cols, squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for k, index in enumerate(indices):
+        r, c = divmod(k, cols)
+        step, frame = data.steps[index], index + 1
+        ax_img, ax_resp = axes[r, 2 * c], axes[r, 2 * c + 1]
+        ax_img.imshow(step.search_crop)
+        _draw_box(ax_img, data.gt[frame], step, data.instance_size, {**GT_STYLE, "label": None})
+        _draw_box(ax_img, data.pred[frame], step, data.instance_size, {**PRED_STYLE, "label": None})
+        ax_resp.imshow(step.response, cmap="jet")
+        ax_img.set_title(f"frame {data.frame_number(index)}, IoU {data.ious[frame]:.2f}", fontsize=9, loc="left")
+    fig.suptitle(f"{data.name}: search region (green dashed: ground truth, red: prediction) and response",
+                 fontsize=10)
+    fig.tight_layout(pad=0.4, w_pad=0.2, h_pad=1.4, rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))
+    return fig
+
+
+def save_contact_sheet(data: ViewerData, path: str | Path, cells: int = 12, cols: int = 3,
+                       width_px: int = DISPLAY_WIDTH_PX, scale: float = 2.0) -> Path:
+    """A static PNG grid of evenly spaced frames (what executed notebooks and HTML can show).
+
+    Show it at ``width_px`` (``IPython.display.Image(filename, width=width_px)``): its text is
+    then 9-10 pt on screen, and ``scale`` x the pixels keep it sharp.
+    """
     indices = contact_sheet_indices(len(data), cells)
     if not indices:
         raise ValueError(f"{data.name}: no tracked frames to show")
-    tiles = [render_frame(data, i) for i in indices]
-    h, w, _ = tiles[0].shape
-    rows = -(-len(tiles) // cols)
-    sheet = np.full((rows * h, cols * w, 3), 255, dtype=np.uint8)
-    for k, tile in enumerate(tiles):
-        r, c = divmod(k, cols)
-        sheet[r * h:(r + 1) * h, c * w:(c + 1) * w] = tile
+    fig = contact_sheet_figure(data, indices, cols, width_px, scale)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    imsave(path, sheet)
+    imsave(path, figure_to_rgb(fig))
     return path
 
 

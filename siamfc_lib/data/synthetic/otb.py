@@ -1,7 +1,7 @@
 """Write an OTB2015-format tree: ``<Seq>/img/%04d.jpg`` and ``groundtruth_rect*.txt``.
 
 Why these names: real OTB quirks are tied to real folder names (loaders keep tables keyed by
-them, reference/benchmarks.md §2.2), so the quirky synthetic sequences borrow those names:
+them), so the quirky synthetic sequences borrow those names:
 Jogging (two targets), Human4 (empty first target), Board (five-digit names), BlurCar3
 (names start at 0003), Football1 (trailing unannotated images), David (annotation starts at
 image 300), Tiger1 (loaders may apply initOmit). Ordinary ones are called Synth01...
@@ -110,7 +110,7 @@ def build_scene(cfg: SyntheticConfig, spec: OtbSequence):
 
 
 def attributes(gt_boxes: np.ndarray, facts: dict) -> list[str]:
-    """The OTB attributes this sequence really has (benchmarks.md §2.4 definitions).
+    """The OTB attributes this sequence really has (OTB2015 attr_desc.txt definitions).
 
     SV, FM and LR are measured on the ground truth with OTB's thresholds (scale ratio 2,
     20 px centre motion, 400 px area); OCC, BC and MB follow from what the scene rendered.

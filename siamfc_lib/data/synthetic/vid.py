@@ -1,7 +1,7 @@
 """Write an ILSVRC2015-VID tree (Data/, Annotations/, ImageSets/) of synthetic snippets.
 
 Layout, names, XML element order and ImageSets formats follow the ILSVRC2015 devkit readme
-(reference/benchmarks.md §1). Every snippet is rendered from its own seeded stream, so a
+exactly. Every snippet is rendered from its own seeded stream, so a
 snippet's files depend only on the seed, the config and the snippet's index.
 """
 from __future__ import annotations
