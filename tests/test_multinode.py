@@ -237,3 +237,45 @@ def test_killed_node_stops_the_job_and_the_node_without_checkpoints_resumes_exac
     steps = [r for r in read_metrics(tmp_path / "run0") if r["kind"] == "step"]
     assert [int(r["step"]) for r in steps] == list(range(1, 9))
     assert [float(r["lr"]) for r in steps] == pytest.approx([0.02 * (1 + s / 14) / 2 for s in range(1, 9)], rel=1e-4)
+
+
+@pytest.mark.distributed
+@pytest.mark.slow
+@pytest.mark.faults
+def test_a_stalled_node_stops_the_job_after_the_collective_timeout(tmp_path):
+    """A node that hangs (SIGSTOP: its connections stay open) costs collective_timeout_s, not forever."""
+    cfgs = [_cfg(tmp_path, run, epochs=50, collective_timeout_s=15.0) for run in ("run0", "run1")]
+    stopped_at: list[float] = []
+    pids: list[int] = []
+
+    def stall_node_1():
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            metrics = tmp_path / "run0" / "metrics.csv"
+            if metrics.exists() and any(r["kind"] == "step" and int(r["epoch"]) >= 2 for r in read_metrics(metrics)):
+                pids.extend(_node_pids(tmp_path / "run1" / "launch_config_node1.json"))
+                for pid in pids:
+                    os.kill(pid, signal.SIGSTOP)
+                stopped_at.append(time.time())
+                return
+            time.sleep(0.1)
+
+    def release_node_1():  # once node 0 has failed, the stalled node is killed (as an operator would)
+        while not stopped_at or not os.path.exists(tmp_path / "run0" / "logs" / "node_0" / "rank_0.log"):
+            time.sleep(0.2)
+            if stopped_at and time.time() - stopped_at[0] > 120:
+                break
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+
+    def during():
+        stall_node_1()
+        threading.Thread(target=release_node_1, daemon=True).start()
+
+    (r0, t0), (r1, _) = _two_nodes(cfgs, during=during)
+    assert stopped_at, "node 1 was never stopped"
+    stop_s = t0 - stopped_at[0]
+    print(f"\nstalled node 1: node 0's launcher failed {stop_s:.1f}s after the stall:\n{r0}")
+    assert isinstance(r0, LaunchError) and isinstance(r1, LaunchError), (r0, r1)
+    assert "collective_timeout_s=15" in str(r0) and "likely causes" in str(r0), str(r0)
+    assert 15 <= stop_s < 15 + 30, stop_s
