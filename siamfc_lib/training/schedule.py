@@ -28,7 +28,8 @@ def lr_scale(cfg: TrainConfig, world_size: int) -> float:
 
     ``none``: the configured lr at any global batch (fewer, larger steps per epoch);
     ``linear``: x world size (Goyal et al. 2017, the usual rule for SGD with momentum);
-    ``sqrt``: x sqrt(world size) (keeps the gradient noise scale). One process: always 1.
+    ``sqrt``: x sqrt(world size) (Krizhevsky 2014, a milder rule). One process: always 1.
+    A resumed run keeps the schedule stored in its checkpoint (the scheduler's base lr).
     """
     world = max(1, world_size)
     return {"none": 1.0, "linear": float(world), "sqrt": math.sqrt(world)}[cfg.lr_scaling]
