@@ -107,7 +107,7 @@ def test_torchrun_launch_writes_rank_logs_checkpoints_and_metrics(tmp_path):
     assert summary["world_size"] == 2
     assert (run / "checkpoints" / "last.pth").exists() and (run / "checkpoints" / "siamfc_e2.pth").exists()
     assert {r["kind"] for r in read_metrics(run)} >= {"epoch"}
-    assert (run / "logs" / "rank_0.log").exists() and (run / "logs" / "rank_1.log").exists()
+    assert (run / "logs" / "node_0" / "rank_0.log").exists() and (run / "logs" / "node_0" / "rank_1.log").exists()
     assert any("FPS" in line for line in lines), "rank 0's output was not streamed"
 
 

@@ -36,6 +36,8 @@ class TrainConfig:
     lr_end: float = 1e-5                         # end of the log schedule
     lr_step: int = 18                            # step schedule: epochs per decay
     lr_gamma: float = 0.1
+    lr_scaling: Literal["none", "linear", "sqrt"] = "none"   # lr (and lr_end) x world size, or x its sqrt
+    lr_warmup_epochs: float = 1.0                # scaled lr reached linearly from lr over these epochs
     momentum: float = 0.9
     weight_decay: float = 5e-4
     # execution
@@ -45,6 +47,7 @@ class TrainConfig:
     channels_last: bool = False
     compile: bool = False
     bn_policy: Literal["local", "sync", "broadcast"] = "local"
+    collective_timeout_s: float = 300.0          # a rank waiting longer for the others stops the job
     seed: int = 1234
     run_dir: str = "outputs/train"
     resume: bool = False

@@ -7,6 +7,7 @@ while :func:`siamfc_lib.training.trainer.train` stays unchanged.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -30,3 +31,11 @@ class DistributedContext:
 
     def barrier(self) -> None:
         pass
+
+    def all_gather_object(self, obj: Any) -> list[Any]:
+        """Every rank's ``obj``, indexed by rank (picklable objects)."""
+        return [obj]
+
+    def broadcast_object(self, obj: Any, src: int = 0) -> Any:
+        """Rank ``src``'s ``obj`` on every rank."""
+        return obj

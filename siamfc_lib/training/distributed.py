@@ -120,6 +120,16 @@ class TorchDistributedContext(DistributedContext):
         if dist.is_initialized():
             dist.barrier()
 
+    def all_gather_object(self, obj):
+        out = [None] * self.world_size
+        dist.all_gather_object(out, obj)
+        return out
+
+    def broadcast_object(self, obj, src: int = 0):
+        box = [obj if self.rank == src else None]
+        dist.broadcast_object_list(box, src=src)
+        return box[0]
+
 
 def init_process_group(ctx: DistributedContext, device: Device, timeout_s: float = 600.0) -> None:
     """Join the process group with the device's backend (gloo, nccl or hccl).

@@ -3,7 +3,9 @@
 The notebook cell calls :func:`launch`; torchrun (``python -m torch.distributed.run``)
 starts ``npus`` processes per node running :mod:`siamfc_lib.training.run`, and its elastic
 agent tears the whole job down when any rank dies. Rank 0's output streams into the cell
-live; every rank's output is also kept in ``run_dir/logs/rank_<i>.log``. When the job fails,
+live; every rank's output is also kept in ``run_dir/logs/node_<k>/rank_<global rank>.log``, each
+node's launcher writing only its own ``node_<k>`` folder (a shared ``run_dir`` keeps every node's
+logs). When the job fails,
 :class:`LaunchError` names the failing rank, its exit code and the end of its log, so
 papermill marks the notebook failed with the reason visible.
 """
@@ -13,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 from collections import deque
@@ -40,7 +43,12 @@ def torchrun_command(config_path: Path, npus: int, nnodes: int = 1, node_rank: i
     return cmd + ["-m", "siamfc_lib.training.run", "--config", str(config_path)]
 
 
-def _failure_message(output: list[str], run_dir: Path, returncode: int) -> str:
+def node_log_dir(run_dir: str | Path, node_rank: int) -> Path:
+    """This node's log folder: only its own launcher writes or clears it."""
+    return Path(run_dir) / "logs" / f"node_{node_rank}"
+
+
+def _failure_message(output: list[str], run_dir: Path, returncode: int, node_rank: int = 0) -> str:
     """Pick the failing rank out of torchrun's error summary and attach its log's tail."""
     text = "\n".join(output)
     text = text[text.rfind("Root Cause"):] if "Root Cause" in text else text
@@ -52,7 +60,7 @@ def _failure_message(output: list[str], run_dir: Path, returncode: int) -> str:
         code = int(codes[0]) if codes else None
         why = f"exit code {code}" + (f" (killed by signal {-code})" if code is not None and code < 0 else "")
         lines.append(f"first failing rank: {rank}, {why}")
-        log = run_dir / "logs" / f"rank_{rank}.log"
+        log = node_log_dir(run_dir, node_rank) / f"rank_{rank}.log"
         if log.exists():
             tail = log.read_text(errors="replace").splitlines()[-15:]
             lines.append(f"last lines of {log}:")
@@ -65,7 +73,7 @@ def _failure_message(output: list[str], run_dir: Path, returncode: int) -> str:
 
 
 def _collect_rank_logs(torchrun_logs: Path, run_dir: Path, node_rank: int, npus: int) -> None:
-    """Copy torchrun's per-process stdout/stderr into ``logs/rank_<global rank>.log``."""
+    """Copy torchrun's per-process stdout/stderr into ``logs/node_<k>/rank_<global rank>.log``."""
     for local in range(npus):
         parts = []
         for name in ("stdout.log", "stderr.log"):
@@ -73,7 +81,8 @@ def _collect_rank_logs(torchrun_logs: Path, run_dir: Path, node_rank: int, npus:
                 parts.append(f.read_text(errors="replace"))
         if parts:
             rank = node_rank * npus + local
-            atomic_write_text(run_dir / "logs" / f"rank_{rank}.log", "".join(parts))
+            header = f"# global rank {rank} (node {node_rank}, local rank {local} of {npus}) on host {socket.gethostname()}\n"
+            atomic_write_text(node_log_dir(run_dir, node_rank) / f"rank_{rank}.log", header + "".join(parts))
 
 
 def launch(cfg: TrainConfig, npus: int, nnodes: int = 1, node_rank: int = 0,
@@ -87,9 +96,10 @@ def launch(cfg: TrainConfig, npus: int, nnodes: int = 1, node_rank: int = 0,
     check_launch(cfg, npus, nnodes)   # fail here, with the fix, before torchrun starts any process
     run_dir = Path(cfg.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    config_path = run_dir / "launch_config.json"
+    # one file per node: nodes sharing run_dir may differ in paths (data, LMDB)
+    config_path = run_dir / ("launch_config.json" if node_rank == 0 else f"launch_config_node{node_rank}.json")
     atomic_write_text(config_path, json.dumps({**to_dict(cfg), "progress": progress}, indent=2))
-    torchrun_logs = run_dir / "logs" / "torchrun"
+    torchrun_logs = node_log_dir(run_dir, node_rank) / "torchrun"
     if torchrun_logs.exists():
         shutil.rmtree(torchrun_logs)
     cmd = torchrun_command(config_path, npus, nnodes, node_rank, master_addr, master_port, torchrun_logs)
@@ -114,6 +124,6 @@ def launch(cfg: TrainConfig, npus: int, nnodes: int = 1, node_rank: int = 0,
     finally:
         _collect_rank_logs(torchrun_logs, run_dir, node_rank, npus)
     if returncode != 0:
-        raise LaunchError(_failure_message(list(tail), run_dir, returncode))
+        raise LaunchError(_failure_message(list(tail), run_dir, returncode, node_rank))
     summary = run_dir / "summary.json"
     return json.loads(summary.read_text()) if summary.exists() else {}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..config import ConfigError, TrainConfig, load_params, preset
 from ..devices import resolve_device
+from .consensus import CollectiveError, collective_failure_message, is_collective_failure
 from .distributed import (LaunchEnvError, TorchDistributedContext, check_distinct_devices, init_process_group,
                           rank_from_env, shutdown)
 from .trainer import train
@@ -43,10 +44,14 @@ def train_this_process(cfg: TrainConfig, progress: bool | None = None) -> dict:
     device = resolve_device(cfg.device, local_rank)
     ctx = TorchDistributedContext(rank=rank, world_size=world_size, local_rank=local_rank, device=device,
                                   bn_policy=cfg.bn_policy)
-    init_process_group(ctx, device)
+    init_process_group(ctx, device, cfg.collective_timeout_s)
     try:
         check_distinct_devices(ctx, device)
         return train(cfg, ctx, progress=progress)
+    except Exception as exc:
+        if is_collective_failure(exc):
+            raise CollectiveError(collective_failure_message(exc, rank, cfg.collective_timeout_s, cfg.run_dir)) from exc
+        raise
     finally:
         shutdown()
 

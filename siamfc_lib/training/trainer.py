@@ -27,10 +27,11 @@ from ..model.losses import balanced_logistic_loss
 from ..seeding import derive_seed, seed_everything
 from .checkpoints import (checkpoint_dir, epoch_path, load_checkpoint, load_model_state,
                           remove_partial_files, restore_rng_states, save_checkpoint)
+from .consensus import agree_on_start, resume_checkpoint
 from .context import DistributedContext
 from .pairs import PairDataset, PairSampler, default_augment, pair_loader, split_videos
 from .run_log import MetricsCsv, close_logger, open_logger
-from .schedule import build_optimizer, build_scheduler
+from .schedule import build_optimizer, build_scheduler, lr_scale, lr_warmup_steps, warmup_factor
 from .step import TrainStep, to_network_input, tune_backend
 
 
@@ -123,7 +124,8 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
     model = build_model(cfg.width, cfg.head_bias).to(device.torch)
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    optimizer = build_optimizer(model, cfg)
+    scale = lr_scale(cfg, ctx.world_size)
+    optimizer = build_optimizer(model, cfg, scale)
     scheduler = build_scheduler(optimizer, cfg)
     scaler, scale_update = make_grad_scaler(device, cfg.amp, cfg.loss_scale)
 
@@ -132,8 +134,9 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
         for partial in remove_partial_files(run_dir):
             logger.info(f"removed {partial}, a checkpoint write cut short by a crash")
     last = checkpoint_dir(run_dir) / "last.pth"
-    if cfg.resume and last.exists():
-        ckpt = load_checkpoint(last, map_location=device.torch)
+    resume, reports = agree_on_start(cfg, ctx, run_dir, logger)  # global rank 0 decides for every rank
+    if resume:
+        ckpt = resume_checkpoint(ctx, run_dir, reports, device.torch, logger)
         if abs(float(ckpt["width"]) - cfg.width) > 1e-9:
             raise ValueError(f"{last} was trained with width {ckpt['width']}, the config says {cfg.width}")
         load_model_state(model, ckpt)
@@ -145,7 +148,7 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
             logger.info("the checkpoint was trained without fp16 loss scaling: the GradScaler starts fresh")
         restore_rng_states(ckpt["rng"])
         start_epoch, elapsed_before = int(ckpt["epoch"]), float(ckpt.get("elapsed_s", 0.0))
-        logger.info(f"Resuming from {last} (epoch {start_epoch} of {cfg.epochs})")
+        logger.info(f"Resuming from {ckpt['path']} (epoch {start_epoch} of {cfg.epochs})")
     elif cfg.resume:
         logger.info(f"resume requested but {last} does not exist: starting fresh")
     if start_epoch == 0 and ctx.is_main:
@@ -179,9 +182,13 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
                 f"BN statistics {cfg.bn_policy if ctx.world_size > 1 else 'single process'}, "
                 f"width {cfg.width}, {info['train_videos']} train / "
                 f"{info['val_videos']} val videos from {info['store']}, {info['steps_per_epoch']} steps per epoch")
+    steps = info["steps_per_epoch"]
+    lr_warmup = lr_warmup_steps(cfg, scale, steps)
+    logger.info(f"lr_scaling {cfg.lr_scaling}: lr {cfg.lr:g} x {scale:g} = {cfg.lr * scale:g} at global batch "
+                f"{cfg.batch_size * ctx.world_size} ({ctx.world_size} rank(s)), {steps} steps per epoch"
+                + (f", warm-up from {cfg.lr:g} over {lr_warmup} steps" if lr_warmup else ""))
 
     run_start = time.perf_counter()
-    steps = info["steps_per_epoch"]
     epoch_rows: list[dict[str, float]] = []
     global_step = start_epoch * steps
     warmup = max(1, min(cfg.warmup_steps, steps - 1))  # pairs/s is timed after this step
@@ -189,6 +196,7 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
     for epoch in range(start_epoch, cfg.epochs):
         sampler.set_epoch(epoch)
         lr = optimizer.param_groups[0]["lr"]
+        epoch_lrs = [g["lr"] for g in optimizer.param_groups]
         loss_sum = torch.zeros((), device=device.torch)
         interval_sum = torch.zeros((), device=device.torch)
         interval_n = 0
@@ -199,6 +207,9 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
         for i, (z, x) in enumerate(batches):
             z = to_network_input(z, device, cfg.channels_last)
             x = to_network_input(x, device, cfg.channels_last)
+            if global_step <= lr_warmup and lr_warmup:  # the last pass restores the scheduled lr
+                for group, base in zip(optimizer.param_groups, epoch_lrs):
+                    group["lr"] = base * warmup_factor(scale, global_step, lr_warmup)
             loss = step(z, x)
             loss_sum += loss
             interval_sum += loss
@@ -217,11 +228,11 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
                 overflow = int(ctx.all_reduce_sum(step.overflow_steps.clone()).item()) // ctx.world_size \
                     if scaler.is_enabled() else None
                 if ctx.is_main:
-                    metrics.write(kind="step", epoch=epoch + 1, step=global_step, loss=interval_loss, lr=lr,
-                                  pairs_per_s=rate, seconds=elapsed_before + now - run_start,
-                                  overflow_skipped=overflow)
+                    metrics.write(kind="step", epoch=epoch + 1, step=global_step, loss=interval_loss,
+                                  lr=optimizer.param_groups[0]["lr"], pairs_per_s=rate,
+                                  seconds=elapsed_before + now - run_start, overflow_skipped=overflow)
                     logger.info(f"Epoch: [{epoch + 1}][{i + 1}/{steps}] Loss: {interval_loss:.4f} "
-                                f"FPS: {rate:.1f} lr: {lr:.3g}")
+                                f"FPS: {rate:.1f} lr: {optimizer.param_groups[0]['lr']:.3g}")
                 interval_sum.zero_()
                 interval_n = 0
         train_loss = float(ctx.all_reduce_sum(loss_sum) / (steps * ctx.world_size))

@@ -27,4 +27,4 @@ def test_04_fails_with_the_failing_rank_and_its_error(tmp_path):
     message = str(err.value)
     assert "LaunchError" in message and "failing rank" in message, message[-2000:]
     assert "no curation manifest" in message, message[-2000:]
-    assert (tmp_path / "run" / "logs" / "rank_0.log").exists()
+    assert (tmp_path / "run" / "logs" / "node_0" / "rank_0.log").exists()
