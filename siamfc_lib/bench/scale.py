@@ -170,13 +170,20 @@ def _stage_manifest(a: dict) -> dict:
     seconds = time.perf_counter() - start
     crops = manifest.num_crops()
     after = _rss_mb()
-    del manifest
+    out = {"load_s": round(seconds, 2), "crops": crops, "rss_MB": round(after - before, 1),
+           "B_per_crop": round((after - before) * 2 ** 20 / crops, 1)}
+    columns = getattr(manifest, "columns", None)
+    if columns is not None:  # columnar: also the arrays' size, and RSS once every page was read
+        out["array_B_per_crop"] = round(sum(a.nbytes for a in columns.values()) / crops, 1)
+        for a in columns.values():
+            a.sum()
+        out["rss_all_pages_read_MB"] = round(_rss_mb() - before, 1)
+    del manifest, columns
     import gc
 
     gc.collect()
-    return {"load_s": round(seconds, 2), "crops": crops, "rss_MB": round(after - before, 1),
-            "B_per_crop": round((after - before) * 2 ** 20 / crops, 1),
-            "rss_after_drop_MB": round(_rss_mb() - before, 1)}
+    out["rss_after_drop_MB"] = round(_rss_mb() - before, 1)
+    return out
 
 
 def _stage_startup(a: dict) -> dict:
