@@ -207,3 +207,15 @@ def test_removal_cut_short_is_finished_by_the_rerun(curated, tmp_path, monkeypat
     report = pack_lmdb(LmdbConfig(data_path=str(data_path)), progress=False)
     assert report["verified"] and report["added"] == 0 and not list(data_path.glob("*/*.jpg"))
     assert _lmdb_items(report["lmdb_path"]) == expected
+
+
+def test_a_curation_redone_with_other_settings_is_repacked(tmp_path):
+    vid = make_small_root(tmp_path / "vid", videos=2, frames=4, size=(160, 120))
+    data_path = tmp_path / "cur"
+    curate(CurateConfig(vid_root=str(vid), data_path=str(data_path), workers=1), progress=False)
+    first = pack_lmdb(LmdbConfig(data_path=str(data_path), keep_folder=True), progress=False)
+    curate(CurateConfig(vid_root=str(vid), data_path=str(data_path), workers=1, jpeg_quality=40), progress=False)
+    expected = _folder_items(data_path)
+    assert expected != _lmdb_items(first["lmdb_path"])
+    again = pack_lmdb(LmdbConfig(data_path=str(data_path), keep_folder=True), progress=False)
+    assert again["added"] == len(expected) and _lmdb_items(again["lmdb_path"]) == expected

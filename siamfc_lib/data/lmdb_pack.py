@@ -123,7 +123,9 @@ def _read_threads(cfg: LmdbConfig) -> int:
 
 
 def _stamp(manifest: Manifest) -> dict:
-    return {"manifest": manifest.fingerprint(), "crops": manifest.num_crops()}
+    """Which curation the LMDB holds: its crops and the settings that made their bytes."""
+    return {"manifest": manifest.fingerprint(), "crops": manifest.num_crops(),
+            "settings": manifest.meta.get("settings")}
 
 
 def _read_stamp(lmdb_path: Path) -> dict | None:
@@ -145,26 +147,33 @@ def pack_lmdb(cfg: LmdbConfig, progress: bool | None = None, log=print) -> dict:
     lmdb_path.mkdir(parents=True, exist_ok=True)
     map_size = int(cfg.initial_map_size or estimated_map_size(manifest, data_path))
     env = _open_for_writing(lmdb_path, map_size)
-    written, added, present = 0, 0, None
+    written, added = 0, 0
     try:
-        done = _read_stamp(lmdb_path) == stamp and env.stat()["entries"] == n
+        old_stamp = _read_stamp(lmdb_path)
+        done = old_stamp == stamp and env.stat()["entries"] == n
+        if old_stamp is not None and old_stamp.get("settings") != stamp["settings"]:
+            log(f"lmdb: {data_path} was curated again with other settings since {lmdb_path} was packed: "
+                "repacking every crop")
+            (lmdb_path / STAMP).unlink()
+            with env.begin(write=True) as txn:
+                txn.drop(env.open_db(txn=txn), delete=False)
         if done:
             log(f"lmdb: all {n} crops of {data_path} already in {lmdb_path}")
         else:
             present = _present_keys(env)
             todo = [k for k in manifest.iter_keys(sorted_like_lmdb=True) if k.encode("utf-8") not in present]
+            del present
             added = len(todo)
             log(f"lmdb: {n} crops in {data_path}, {n - len(todo)} already in {lmdb_path}, packing {len(todo)} "
                 f"with {_read_threads(cfg)} reader thread(s)")
             written = _pack(env, data_path, lmdb_path, todo, cfg, progress, log)
-            present.update(k.encode("utf-8") for k in todo)
         map_size = env.info()["map_size"]
     finally:
         env.close()
     pack_seconds = time.perf_counter() - start
     # With a matching stamp the entry count vouches for presence; a sample is still checked.
     report = verify_lmdb(data_path, lmdb_path, manifest.keys(), cfg.verify_samples, manifest.instance_size,
-                         present=present, presence=not done)
+                         presence=not done)
     report.update({
         "data_path": str(data_path), "lmdb_path": str(lmdb_path), "added": added,
         "already_present": n - added, "bytes_written": written, "map_size": map_size,
