@@ -307,6 +307,7 @@ def full_counts_run(base: Path, workers: int, batches: int, fraction: float = 1.
     start = time.perf_counter()
     write_counts_only_lmdb(Path(str(cur) + ".lmdb"), cur, crop)
     lmdb_s = time.perf_counter() - start
+    pack_check = run_stage("pack", data_path=str(cur))   # every key already there: verify, stamp
     pack_noop = run_stage("pack", data_path=str(cur))
     m = run_stage("manifest", data_path=str(cur))
     s = run_stage("startup", data_path=str(cur), workers=0, batches=0)
@@ -319,6 +320,8 @@ def full_counts_run(base: Path, workers: int, batches: int, fraction: float = 1.
         "manifest_files_MB": manifest_files, "records_MB": _du_mb(cur / ".records"),
         "curate_end_of_run": {"seconds": first["wall_s"], "cpu_s": first["cpu_s"], "peak_rss_MB": first["peak_rss_MB"]},
         "curate_noop": {"seconds": noop["wall_s"], "cpu_s": noop["cpu_s"], "peak_rss_MB": noop["peak_rss_MB"]},
+        "lmdb_all_present": {"seconds": pack_check["wall_s"], "cpu_s": pack_check["cpu_s"],
+                             "peak_rss_MB": pack_check["peak_rss_MB"]},
         "lmdb_noop": {"seconds": pack_noop["wall_s"], "cpu_s": pack_noop["cpu_s"],
                       "peak_rss_MB": pack_noop["peak_rss_MB"]},
         "manifest": m["result"],
