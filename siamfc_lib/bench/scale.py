@@ -175,9 +175,10 @@ def _stage_manifest(a: dict) -> dict:
     columns = getattr(manifest, "columns", None)
     if columns is not None:  # columnar: also the arrays' size, and RSS once every page was read
         out["array_B_per_crop"] = round(sum(a.nbytes for a in columns.values()) / crops, 1)
-        for a in columns.values():
-            a.sum()
+        for array in columns.values():
+            array.sum()
         out["rss_all_pages_read_MB"] = round(_rss_mb() - before, 1)
+        del array
     del manifest, columns
     import gc
 
@@ -222,14 +223,25 @@ def _stage_startup(a: dict) -> dict:
 STAGES = {"curate": _stage_curate, "pack": _stage_pack, "manifest": _stage_manifest, "startup": _stage_startup}
 
 
+def _peak_mb() -> float:
+    """This process's peak RSS: VmHWM, which (unlike ru_maxrss) does not carry the forking
+    parent's peak over the exec."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def _child_main() -> None:
     stage, args = sys.argv[1], json.loads(sys.argv[2])
     cpu0, wall0 = time.process_time(), time.perf_counter()
     result = STAGES[stage](args)
-    self_ru = resource.getrusage(resource.RUSAGE_SELF)
     print("\n" + json.dumps({"result": result, "wall_s": round(time.perf_counter() - wall0, 2),
-                             "cpu_s": round(time.process_time() - cpu0, 2),
-                             "peak_rss_MB": round(self_ru.ru_maxrss / 1024, 1)}), flush=True)
+                             "cpu_s": round(time.process_time() - cpu0, 2), "peak_rss_MB": _peak_mb()}),
+          flush=True)
 
 
 def run_stage(stage: str, **args) -> dict:

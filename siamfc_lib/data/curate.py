@@ -167,9 +167,10 @@ def _work(job: tuple[VideoRef, CurateConfig, int]) -> dict:
 
 
 def _chunk(record: dict) -> tuple[dict | None, dict]:
-    """What the manifest keeps of a record: its video and its counts (the rest is dropped)."""
+    """What the manifest keeps of a record: its video as arrays and its counts (the per-crop
+    lists are dropped here, so a full-scale run never holds them all)."""
     small = {k: record[k] for k in ("skipped", "crops", "bytes")}
-    return record["video"], small
+    return (ColumnsBuilder.part(record["video"]) if record["video"] else None), small
 
 
 def assemble_manifest(cfg: CurateConfig, refs: list[VideoRef], records: dict[str, tuple[dict | None, dict]],

@@ -29,6 +29,7 @@ import hashlib
 import json
 import mmap
 import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,29 +117,45 @@ class ColumnsBuilder:
         self.tracks = 0
         self.crops = 0
 
-    def add(self, video: dict) -> None:
-        p = self.parts
-        v = len(self.names)
-        self.names.append(video["video"])
-        self.subsets.append(video["subset"])
-        p["frame_size"].append(np.asarray([video["frame_size"]], "<i4").reshape(1, 2))
-        p["video_track_start"].append(np.asarray([self.tracks], "<i8"))
+    @staticmethod
+    def part(video: dict) -> dict:
+        """One video's arrays (a few small arrays instead of its per-crop lists)."""
         tracks = video["tracks"]
-        lengths = [len(t["frames"]) for t in tracks]
-        p["trackid"].append(np.asarray([t["trackid"] for t in tracks], "<i4"))
-        p["track_wnid"].append(np.asarray([self.wnids.setdefault(t["wnid"], len(self.wnids)) for t in tracks], "<i2"))
-        p["track_video"].append(np.full(len(tracks), v, "<i4"))
-        p["track_crop_start"].append(self.crops + np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype("<i8")
-                                     if tracks else np.zeros(0, "<i8"))
+        crops = {"frame": [], "box": [], "crop_box": [], "occluded": [], "generated": []}
         for t in tracks:
             n = len(t["frames"])
-            p["frame"].append(np.asarray(t["frames"], "<i4"))
-            p["box"].append(np.asarray(t["boxes"], "<f4").reshape(n, 4))
-            p["crop_box"].append(np.asarray(t["crop_boxes"], "<f8").reshape(n, 4))
-            p["occluded"].append(np.asarray(t.get("occluded") or [0] * n, "u1"))
-            p["generated"].append(np.asarray(t.get("generated") or [0] * n, "u1"))
-        self.tracks += len(tracks)
-        self.crops += sum(lengths)
+            crops["frame"].append(np.asarray(t["frames"], "<i4"))
+            crops["box"].append(np.asarray(t["boxes"], "<f4").reshape(n, 4))
+            crops["crop_box"].append(np.asarray(t["crop_boxes"], "<f8").reshape(n, 4))
+            crops["occluded"].append(np.asarray(t.get("occluded") or [0] * n, "u1"))
+            crops["generated"].append(np.asarray(t.get("generated") or [0] * n, "u1"))
+        return {"video": video["video"], "subset": video["subset"],
+                "frame_size": np.asarray(video["frame_size"], "<i4").reshape(1, 2),
+                "trackid": np.asarray([t["trackid"] for t in tracks], "<i4"),
+                "wnids": [t["wnid"] for t in tracks],
+                "lengths": np.asarray([len(t["frames"]) for t in tracks], "<i8"),
+                **{k: np.concatenate(v) if v else np.zeros((0, *COLUMNS[k][1]), COLUMNS[k][0])
+                   for k, v in crops.items()}}
+
+    def add(self, video: dict) -> None:
+        """Append a video given as a record/JSON dict or as :meth:`part`'s arrays."""
+        part = video if "lengths" in video else self.part(video)
+        p = self.parts
+        v = len(self.names)
+        self.names.append(part["video"])
+        self.subsets.append(part["subset"])
+        lengths = part["lengths"]
+        p["frame_size"].append(part["frame_size"])
+        p["video_track_start"].append(np.asarray([self.tracks], "<i8"))
+        p["trackid"].append(part["trackid"])
+        p["track_wnid"].append(np.asarray([self.wnids.setdefault(w, len(self.wnids)) for w in part["wnids"]], "<i2"))
+        p["track_video"].append(np.full(len(lengths), v, "<i4"))
+        p["track_crop_start"].append(self.crops + np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype("<i8")
+                                     if len(lengths) else np.zeros(0, "<i8"))
+        for name in ("frame", "box", "crop_box", "occluded", "generated"):
+            p[name].append(part[name])
+        self.tracks += len(lengths)
+        self.crops += int(lengths.sum())
 
     def finish(self, **meta) -> "Manifest":
         columns = {}
@@ -255,8 +272,6 @@ class Manifest:
     # -- disk ----------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write the columns file atomically; ``path`` a folder means its ``manifest.columns``."""
-        from ..io_utils import atomic_write_bytes
-
         path = Path(path)
         if path.is_dir() or path.name == MANIFEST_NAME:
             path = (path if path.is_dir() else path.parent) / COLUMNS_NAME
@@ -269,11 +284,21 @@ class Manifest:
         header = json.dumps({"format": COLUMNS_FORMAT, "meta": self.meta, "arrays": layout},
                             sort_keys=True, separators=(",", ":")).encode()
         start = -(-(len(MAGIC) + 8 + len(header)) // ALIGN) * ALIGN
-        parts = [MAGIC, len(header).to_bytes(8, "little"), header, b"\0" * (start - len(MAGIC) - 8 - len(header))]
-        for arr in arrays:
-            data = arr.tobytes()
-            parts += [data, b"\0" * (-len(data) % ALIGN)]
-        atomic_write_bytes(path, b"".join(parts))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:  # streamed (no second copy in memory), then renamed: a crash leaves the old file or none
+            with os.fdopen(fd, "wb") as f:
+                f.write(MAGIC + len(header).to_bytes(8, "little") + header)
+                f.write(b"\0" * (start - len(MAGIC) - 8 - len(header)))
+                for arr in arrays:
+                    f.write(memoryview(arr.reshape(-1)).cast("B") if arr.size else b"")
+                    f.write(b"\0" * (-arr.nbytes % ALIGN))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         return path
 
     @classmethod
