@@ -77,7 +77,8 @@ def test_verification_names_missing_keys(curated, tmp_path):
 
 
 CHILD = ("import sys; from siamfc_lib.config import LmdbConfig; from siamfc_lib.data.lmdb_pack import pack_lmdb;"
-         "pack_lmdb(LmdbConfig(data_path=sys.argv[1], commit_every=4, initial_map_size=1 << 20), progress=False)")
+         "pack_lmdb(LmdbConfig(data_path=sys.argv[1], commit_every=4, initial_map_size=1 << 20, sync_bytes=1), "
+         "progress=False)")  # a sync per commit: slow enough for the kill points
 
 
 @pytest.mark.faults

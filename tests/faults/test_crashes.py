@@ -134,7 +134,8 @@ def test_curation_killed_at_three_points_resumes_to_identical_output(vid_root, c
 
 
 LMDB_CHILD = ("import sys; from siamfc_lib.config import LmdbConfig; from siamfc_lib.data.lmdb_pack import pack_lmdb;"
-              "pack_lmdb(LmdbConfig(data_path=sys.argv[1], commit_every=2, initial_map_size=1 << 20), progress=False)")
+              "pack_lmdb(LmdbConfig(data_path=sys.argv[1], commit_every=2, initial_map_size=1 << 20, sync_bytes=1), "
+              "progress=False)")  # a sync per commit: slow enough for the kill points
 
 
 def _lmdb_items(path: Path) -> dict[bytes, bytes]:
