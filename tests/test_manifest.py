@@ -122,7 +122,8 @@ def test_shm_sizing_lowers_prefetch_and_says_how_to_fix(monkeypatch):
     prefetch, note = shm_prefetch(batch, workers=8, processes=8)
     assert prefetch == 1 and "--shm-size" in note and "64 MiB free" in note
     monkeypatch.setattr(sh, "disk_usage", lambda path: usage(2 << 30, 0, 2 << 30))
-    prefetch, note = shm_prefetch(batch, workers=8, processes=1)
-    assert 1 < prefetch and (prefetch == 4) == (note is None)
+    prefetch, note = shm_prefetch(batch, workers=8, processes=8)   # ascend 8p in 2 GiB: 3 fit, not 4
+    assert prefetch == 3 and "prefetching 3" in note
+    assert shm_prefetch(batch, workers=8, processes=1) == (4, None)
     assert shm_prefetch(batch, workers=0, processes=8) == (4, None)
-    assert np.floor(0.8 * (2 << 30) / (batch * 8 * 2)) >= prefetch
+    assert np.floor(0.8 * (2 << 30) / (batch * 8)) >= prefetch

@@ -156,7 +156,7 @@ def shm_prefetch(batch_bytes: int, workers: int, processes: int, wanted: int = 4
         free = shutil.disk_usage(shm).free
     except OSError:
         return wanted, None  # no /dev/shm (not Linux): nothing to size
-    per_prefetch = batch_bytes * workers * max(1, processes) * 2   # train + validation loaders
+    per_prefetch = batch_bytes * workers * max(1, processes)   # validation runs while training's workers idle
     fits = int(0.8 * free // max(per_prefetch, 1))
     if fits >= wanted:
         return wanted, None
@@ -165,9 +165,9 @@ def shm_prefetch(batch_bytes: int, workers: int, processes: int, wanted: int = 4
            f"{workers} workers x {wanted} prefetched batches: ")
     if fits >= 1:
         return fits, msg + (f"prefetching {fits} batch(es) per worker instead. Give the container more "
-                            "(docker run --shm-size=2g, Kubernetes: an emptyDir with medium Memory on /dev/shm).")
+                            "(docker run --shm-size=4g; Kubernetes: an emptyDir with medium Memory on /dev/shm).")
     return 1, msg + ("prefetching 1 batch per worker, which may still fail with 'No space left on device' or "
-                     "a bus error: give the container more shared memory (docker run --shm-size=2g) or lower "
+                     "a bus error: give the container more shared memory (docker run --shm-size=4g) or lower "
                      "workers / batch_size.")
 
 
