@@ -291,6 +291,8 @@ def fraction_run(base: Path, fraction: float, workers: int, batches: int) -> dic
                    "bookkeeping_cpu_s": c["cpu_s"], "peak_rss_MB": c["peak_rss_MB"], "workers": workers},
         "curate_noop": {"seconds": c2["wall_s"], "cpu_s": c2["cpu_s"], "peak_rss_MB": c2["peak_rss_MB"]},
         "lmdb": {"seconds": p["wall_s"], "MB_per_s": round(p["result"]["bytes_written"] / 1e6 / p["wall_s"], 1),
+                 "write_MB_per_s": p["result"]["write_MB_per_s"],   # packing alone (no verification, removal)
+                 "crop_files_removed": p["result"].get("crop_files_removed", 0),
                  "peak_rss_MB": p["peak_rss_MB"], "map_size_MB": round(p["result"]["map_size"] / 2 ** 20)},
         "lmdb_noop": {"seconds": p2["wall_s"], "cpu_s": p2["cpu_s"], "peak_rss_MB": p2["peak_rss_MB"]},
         "manifest": m["result"], "startup": {**s["result"], "peak_rss_MB": s["peak_rss_MB"]},
