@@ -203,23 +203,33 @@ def _pack(env, data_path: Path, lmdb_path: Path, todo: list[str], cfg: LmdbConfi
                    if moved else "rerun 01_curate to complete the curation")) from None
 
     step = max(1, int(cfg.commit_every))
+    threads = _read_threads(cfg)
     batches = [todo[i:i + step] for i in range(0, len(todo), step)]
     written = unsynced = 0
     bar = progress_track(range(len(todo)), desc="lmdb", enabled=progress)
     ticks = iter(bar)
-    with ThreadPoolExecutor(_read_threads(cfg)) as pool:
-        ahead = [pool.submit(read, k) for k in batches[0]] if batches else []
+
+    def read_many(keys: list[str]) -> list[bytes]:
+        return [read(k) for k in keys]
+
+    def submit(pool, keys: list[str]) -> list:
+        """One task per slice of a batch: a future per file costs more than a cached read."""
+        size = max(1, -(-len(keys) // threads))
+        return [pool.submit(read_many, keys[i:i + size]) for i in range(0, len(keys), size)]
+
+    with ThreadPoolExecutor(threads) as pool:
+        ahead = submit(pool, batches[0]) if batches else []
         for b, keys in enumerate(batches):
             current = ahead
-            ahead = [pool.submit(read, k) for k in batches[b + 1]] if b + 1 < len(batches) else []
+            ahead = submit(pool, batches[b + 1]) if b + 1 < len(batches) else []
+            try:
+                values = [v for future in current for v in future.result()]
+            except BaseException:
+                for f in ahead:
+                    f.cancel()
+                raise
             batch, batch_bytes = [], 0
-            for key, future in zip(keys, current):
-                try:
-                    value = future.result()
-                except BaseException:
-                    for f in ahead:
-                        f.cancel()
-                    raise
+            for key, value in zip(keys, values):
                 batch.append((key.encode("utf-8"), value))
                 batch_bytes += len(value)
                 if batch_bytes >= cfg.commit_bytes:
