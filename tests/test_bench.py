@@ -17,6 +17,8 @@ CASES = {
     "track": (["--device", "cpu", "--width", "0.25", "--frames", "4", "--batch", "2", "--batch-frames", "3"],
               ["runs"]),
     "eval": (["--device", "cpu", "--sequences", "1", "--frames", "5", "--baselines", "kcf"], []),
+    "scale": (["--fraction", "0.001", "--full-counts", "--counts-fraction", "0.001", "--workers", "1",
+               "--batches", "2"], ["at_fraction", "full_counts"]),
 }
 
 

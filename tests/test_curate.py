@@ -1,5 +1,4 @@
 """Curation: hand-computed crop geometry, oddities reported not fatal, kill -9 and resume."""
-import json
 import os
 import signal
 import subprocess
@@ -13,7 +12,7 @@ import pytest
 
 from siamfc_lib.config import CurateConfig, build
 from siamfc_lib.data.curate import curate, format_summary, instance_crop, instance_region
-from siamfc_lib.data.manifest import Manifest
+from siamfc_lib.data.manifest import COLUMNS_NAME, Manifest
 from siamfc_lib.data.vid import VidFormatError
 from vid_fixtures import make_small_root, moving_track, write_video
 
@@ -157,7 +156,7 @@ def test_kill_9_then_rerun_gives_the_uninterrupted_output(big_root, reference, t
     os.killpg(child.pid, signal.SIGKILL) if whole_group else child.send_signal(signal.SIGKILL)
     child.wait()
     _wait_for(lambda: not _group_alive(child.pid), timeout=10.0)  # workers die with their parent
-    assert not (out / "manifest.json").exists(), "the child finished before the kill: nothing was tested"
+    assert not (out / COLUMNS_NAME).exists(), "the child finished before the kill: nothing was tested"
     done_before = len(list(records.glob("*.json"))) if records.is_dir() else 0
     summary = curate(CurateConfig(vid_root=str(big_root), data_path=str(out), workers=2), progress=False)
     assert summary["videos_resumed"] == done_before < 15
@@ -175,4 +174,31 @@ def test_changed_settings_redo_every_video(big_root, tmp_path):
     summary = curate(cfg)
     assert summary["videos_curated"] == 1
     assert len((out / "ILSVRC2015_val_00000000" / "000000.00.x.jpg").read_bytes()) < len(first)
-    assert json.loads((out / "manifest.json").read_text())["jpeg_quality"] == 50
+    assert Manifest.load(out).jpeg_quality == 50
+
+
+def test_a_rerun_with_nothing_to_do_reads_no_record_and_an_old_folder_is_finished(big_root, reference, tmp_path,
+                                                                                    monkeypatch):
+    import siamfc_lib.data.curate as curate_mod
+
+    out = tmp_path / "cur"
+    cfg = CurateConfig(vid_root=str(big_root), data_path=str(out), workers=1)
+    curate(cfg, progress=False)
+    manifest = Manifest.load(out)
+    # A folder curated before the columnar manifest: manifest.json and the records, no columns.
+    (out / COLUMNS_NAME).unlink()
+    (out / "manifest.json").write_text(__import__("json").dumps(manifest.to_dict()))
+    summary = curate(cfg, progress=False)
+    assert summary["videos_curated"] == 0 and summary["videos_resumed"] == 15
+    assert (out / COLUMNS_NAME).read_bytes() == reference[COLUMNS_NAME]
+
+    def no_records(*_):
+        raise AssertionError("a rerun with nothing to do read a record")
+
+    monkeypatch.setattr(curate_mod, "_load_record", no_records)
+    again = curate(cfg, progress=False)
+    assert again["videos_curated"] == 0 and again["crops"] == manifest.num_crops() and again["bytes"] > 0
+    monkeypatch.undo()
+    cfg.subsets = ("train",)   # other videos: the records are read again, the kept ones reused
+    fewer = curate(cfg, progress=False)
+    assert fewer["videos_curated"] == 0 and fewer["videos"] == 14

@@ -1,4 +1,5 @@
 """LMDB packing: relative keys, raw bytes, map growth, kill -9 resume, moves, fork/spawn readers."""
+import json
 import os
 import shutil
 import signal
@@ -49,13 +50,14 @@ def _folder_items(data_path: Path) -> dict[bytes, bytes]:
 
 def test_keys_are_relative_paths_and_values_the_file_bytes(curated, tmp_path):
     data_path = _copy(curated, tmp_path)
+    expected = _folder_items(data_path)
     report = pack_lmdb(LmdbConfig(data_path=str(data_path), commit_every=100, initial_map_size=1 << 16,
-                                  verify_samples=10), progress=False)
+                                  verify_samples=10, keep_folder=True), progress=False)
     assert report["lmdb_path"] == default_lmdb_path(data_path) == str(data_path) + ".lmdb"
     assert report["verified"] and report["missing"] == 0 and report["samples_checked"] == 10
     assert report["map_size"] > 1 << 16, "the map should have grown from 64 KiB"
     items = _lmdb_items(report["lmdb_path"])
-    assert items == _folder_items(data_path)
+    assert items == expected == _folder_items(data_path)
     assert all(not k.startswith(b"/") and k.count(b"/") == 1 and k.endswith(b".x.jpg") for k in items)
     again = pack_lmdb(LmdbConfig(data_path=str(data_path)), progress=False)
     assert again["added"] == 0 and again["already_present"] == len(items)
@@ -75,7 +77,8 @@ def test_verification_names_missing_keys(curated, tmp_path):
 
 
 CHILD = ("import sys; from siamfc_lib.config import LmdbConfig; from siamfc_lib.data.lmdb_pack import pack_lmdb;"
-         "pack_lmdb(LmdbConfig(data_path=sys.argv[1], commit_every=4, initial_map_size=1 << 20), progress=False)")
+         "pack_lmdb(LmdbConfig(data_path=sys.argv[1], commit_every=4, initial_map_size=1 << 20, sync_bytes=1), "
+         "progress=False)")  # a sync per commit: slow enough for the kill points
 
 
 @pytest.mark.faults
@@ -99,7 +102,7 @@ def test_kill_9_during_packing_then_rerun_completes_identically(curated, tmp_pat
 
 def test_moving_folder_and_lmdb_still_reads(curated, tmp_path):
     data_path = _copy(curated, tmp_path / "a")
-    pack_lmdb(LmdbConfig(data_path=str(data_path)), progress=False)
+    pack_lmdb(LmdbConfig(data_path=str(data_path), keep_folder=True), progress=False)
     moved = tmp_path / "b" / "elsewhere" / "CURATED"
     moved.parent.mkdir(parents=True)
     shutil.move(str(data_path), moved)
@@ -123,7 +126,7 @@ def test_crop_store_in_dataloader_workers(curated, tmp_path_factory, context, ba
     torch = pytest.importorskip("torch")
     data_path = curated
     if backend == "lmdb" and not Path(default_lmdb_path(data_path), "data.mdb").exists():
-        pack_lmdb(LmdbConfig(data_path=str(data_path)), progress=False)
+        pack_lmdb(LmdbConfig(data_path=str(data_path), keep_folder=True), progress=False)
     store = open_crop_store(data_path, None if backend == "lmdb" else "")
     keys = Manifest.load(data_path).keys()[:24]
     expected = [int(store.get_rgb(k).astype("int64").sum()) for k in keys]   # opened in the parent first
@@ -148,3 +151,72 @@ def test_two_stores_on_one_lmdb_in_one_process(tmp_path):
     a.close()
     assert b.get(key)  # still open for b
     b.close()
+
+
+def test_one_copy_on_disk_after_verification_and_the_folder_still_reads(curated, tmp_path):
+    data_path = _copy(curated, tmp_path)
+    expected = _folder_items(data_path)
+    report = pack_lmdb(LmdbConfig(data_path=str(data_path)), progress=False)
+    assert report["verified"] and report["crop_files_removed"] == len(expected)
+    assert not list(data_path.glob("*/*.jpg")), "crop files left beside a verified LMDB"
+    assert (data_path / ".records").is_dir() and Manifest.load(data_path).num_crops() == len(expected)
+    assert _lmdb_items(report["lmdb_path"]) == expected
+    folder = FolderStore(data_path)   # through the marker, from the LMDB
+    key = Manifest.load(data_path).keys()[5]
+    assert folder.get(key) == expected[key.encode()]
+    folder.close()
+    again = pack_lmdb(LmdbConfig(data_path=str(data_path)), progress=False)
+    assert again["verified"] and again["added"] == 0 and again["crop_files_removed"] == 0
+    (Path(report["lmdb_path"]) / "siamfc-packed.json").unlink()   # no stamp: the full check runs
+    assert pack_lmdb(LmdbConfig(data_path=str(data_path)), progress=False)["keys_present"] == len(expected)
+
+
+def test_a_first_format_manifest_is_read_and_packed(curated, tmp_path):
+    """Folders curated before the columnar manifest hold manifest.json: still read, converted once."""
+    data_path = _copy(curated, tmp_path)
+    columns = Manifest.load(data_path)
+    (data_path / "manifest.columns").unlink()
+    (data_path / "manifest.json").write_text(json.dumps(columns.to_dict()))
+    old = Manifest.load(data_path)
+    assert (data_path / "manifest.columns").exists(), "the first load should write the columns beside it"
+    assert list(old.keys()) == list(columns.keys()) and old.to_dict() == columns.to_dict()
+    assert Manifest.load(data_path / "manifest.json").to_dict() == columns.to_dict()
+    assert pack_lmdb(LmdbConfig(data_path=str(data_path), keep_folder=True), progress=False)["verified"]
+
+
+def test_removal_cut_short_is_finished_by_the_rerun(curated, tmp_path, monkeypatch):
+    import siamfc_lib.data.lmdb_pack as pack_mod
+
+    data_path = _copy(curated, tmp_path)
+    expected = _folder_items(data_path)
+    calls, rmtree = [], shutil.rmtree
+
+    def dies_on_the_third(path, **kw):
+        calls.append(path)
+        if len(calls) == 3:
+            raise KeyboardInterrupt("killed while removing crop files")
+        rmtree(path, **kw)
+
+    monkeypatch.setattr(pack_mod.shutil, "rmtree", dies_on_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        pack_lmdb(LmdbConfig(data_path=str(data_path)), progress=False)
+    monkeypatch.undo()
+    assert 0 < len(list(data_path.glob("*/*.jpg"))) < len(expected)
+    store = FolderStore(data_path)   # half removed: every crop still readable
+    assert all(store.get(k.decode()) == v for k, v in expected.items())
+    store.close()
+    report = pack_lmdb(LmdbConfig(data_path=str(data_path)), progress=False)
+    assert report["verified"] and report["added"] == 0 and not list(data_path.glob("*/*.jpg"))
+    assert _lmdb_items(report["lmdb_path"]) == expected
+
+
+def test_a_curation_redone_with_other_settings_is_repacked(tmp_path):
+    vid = make_small_root(tmp_path / "vid", videos=2, frames=4, size=(160, 120))
+    data_path = tmp_path / "cur"
+    curate(CurateConfig(vid_root=str(vid), data_path=str(data_path), workers=1), progress=False)
+    first = pack_lmdb(LmdbConfig(data_path=str(data_path), keep_folder=True), progress=False)
+    curate(CurateConfig(vid_root=str(vid), data_path=str(data_path), workers=1, jpeg_quality=40), progress=False)
+    expected = _folder_items(data_path)
+    assert expected != _lmdb_items(first["lmdb_path"])
+    again = pack_lmdb(LmdbConfig(data_path=str(data_path), keep_folder=True), progress=False)
+    assert again["added"] == len(expected) and _lmdb_items(again["lmdb_path"]) == expected

@@ -1,4 +1,4 @@
-"""``python -m siamfc_lib.bench {curate,lmdb,loader,train,track,eval,all}``: JSON to stdout.
+"""``python -m siamfc_lib.bench {curate,lmdb,loader,train,track,eval,scale,all}``: JSON to stdout.
 
 Each benchmark lives in ``siamfc_lib/bench/<name>.py`` with ``main(argv) -> dict``.
 """
@@ -8,7 +8,7 @@ import importlib
 import json
 import sys
 
-BENCHES = ("curate", "lmdb", "loader", "train", "track", "eval")
+BENCHES = ("curate", "lmdb", "loader", "train", "track", "eval", "scale")
 
 
 def main(argv: list[str] | None = None) -> int:

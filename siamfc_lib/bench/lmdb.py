@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> dict:
         data_path = Path(tmp) / "cur"
         curate(CurateConfig(vid_root=str(vid), data_path=str(data_path), workers=os.cpu_count() or 1),
                progress=False, log=lambda *_: None)
-        report = pack_lmdb(LmdbConfig(data_path=str(data_path)), progress=False, log=lambda *_: None)
+        report = pack_lmdb(LmdbConfig(data_path=str(data_path), keep_folder=True), progress=False,
+                           log=lambda *_: None)   # the folder is read below too
         keys = Manifest.load(data_path).keys()
         store = LmdbStore(report["lmdb_path"])
         result = {

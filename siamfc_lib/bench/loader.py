@@ -35,7 +35,7 @@ def open_pair_dataset(args, tmp: str, items: int) -> tuple[PairDataset, str]:
                                  lmdb_path=lmdb_path)
     manifest = Manifest.load(data_path)
     store = open_crop_store(data_path, lmdb_path)
-    dataset = PairDataset(manifest, store, [v.video for v in manifest.videos], AugmentParams(),
+    dataset = PairDataset(manifest, store, list(manifest.video_names), AugmentParams(),
                           seed=0, items=items, raw=True)
     return dataset, store.describe() + ("" if args.data_path else f" (synthetic, {manifest.num_crops()} crops)")
 

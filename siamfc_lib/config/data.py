@@ -55,7 +55,7 @@ class CurateConfig:
     """
     vid_root: str = "data/ILSVRC2015"
     data_path: str = "data/ILSVRC_VID_CURATION"
-    workers: int = 4
+    workers: int | None = None         # None or 0: the cores this process may use
     jpeg_quality: int = 90
     subsets: tuple[str, ...] = ("train", "val")
     context: float = 0.5               # SiamFC context margin, fraction of (w + h)
@@ -75,8 +75,11 @@ class LmdbConfig:
     lmdb_path: str | None = None       # default: data_path + ".lmdb" (the seed's rule)
     commit_every: int = 2000           # puts per write transaction
     commit_bytes: int = 64 << 20       # ... or this many value bytes, whichever comes first
-    initial_map_size: int = 1 << 28    # bytes; grows on MapFullError
+    initial_map_size: int | None = None   # bytes; None: from the manifest's byte count; grows if full
     verify_samples: int = 32           # crops decoded and compared with their files at the end
+    read_threads: int | None = None    # threads reading crop files; None: 4 per core, at most 32
+    sync_bytes: int = 1 << 30          # fsync the database after this many bytes (and at the end)
+    keep_folder: bool = False          # False: delete the crop files once the LMDB is verified
 
     def resolved_lmdb_path(self) -> str:
         return self.lmdb_path or self.data_path.rstrip("/\\") + ".lmdb"

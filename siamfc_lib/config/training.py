@@ -51,6 +51,8 @@ class TrainConfig:
     seed: int = 1234
     run_dir: str = "outputs/train"
     resume: bool = False
+    keep_checkpoints: int | None = None          # siamfc_e{N} kept when N % this == 0 (0: all); None: all up to
+                                                 # 20 epochs, else every 10th; e0 and the final one always
     log_every: int = 50                          # steps between metrics.csv rows
     warmup_steps: int = 10                       # steps excluded from pairs/s
     max_steps_per_epoch: int = 0                 # 0: pairs_per_epoch / global batch

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
 from ..paths import not_found
 
 
@@ -21,19 +22,49 @@ def decode_rgb(data: bytes, what: str = "crop") -> np.ndarray:
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
+# Written into the curated folder by 02_lmdb before it deletes the crop files (one copy on disk).
+MOVED_MARKER = "crops_moved_to_lmdb.json"
+
+
 class FolderStore:
-    """Crops as files under the curated folder."""
+    """Crops as files under the curated folder; crops that 02_lmdb moved into its LMDB (see
+    :data:`MOVED_MARKER`) are read from there, so "the folder" keeps working."""
 
     def __init__(self, data_path: str | Path):
         self.root = Path(data_path)
         if not self.root.is_dir():
             raise not_found("curated folder", self.root, "curation")
+        self._moved = None
+
+    def __getstate__(self):
+        return {"root": self.root, "_moved": None}
+
+    def _moved_store(self):
+        if self._moved is None:
+            import json
+
+            marker = self.root / MOVED_MARKER
+            if not marker.exists():
+                return None
+            beside = Path(default_lmdb_path(self.root))   # follows a move of folder and LMDB together
+            recorded = Path(json.loads(marker.read_text(encoding="utf-8"))["lmdb_path"])
+            self._moved = LmdbStore(beside if (beside / "data.mdb").exists() else recorded)
+        return self._moved
+
+    def close(self) -> None:
+        """Release the LMDB of moved crops, if one was opened."""
+        if self._moved is not None:
+            self._moved.close()
+            self._moved = None
 
     def get(self, key: str) -> bytes:
         path = self.root / key
         try:
             return path.read_bytes()
         except FileNotFoundError:
+            moved = self._moved_store()
+            if moved is not None:
+                return moved.get(key)
             raise KeyError(f"crop {key!r} not found under {self.root}") from None
 
     def get_rgb(self, key: str) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""ILSVRC2015-VID -> SiamFC instance crops (255x255 JPEG) + a JSON manifest, resumable.
+"""ILSVRC2015-VID -> SiamFC instance crops (255x255 JPEG) + a columnar manifest, resumable.
 
 For every valid box: the square of side ``s_x = s_z * 255 / 127`` (``s_z`` from the paper's
 context rule) around the box centre, resized to 255x255 in one affine warp, padded with the
@@ -7,7 +7,9 @@ frame's mean colour, written as ``<data_path>/<video>/<frame:06d>.<trackid:02d>.
 Resumable: a worker writes a video's crops, then its record ``<data_path>/.records/<video>.json``
 atomically, last. A rerun skips videos whose record matches the settings and wipes and redoes
 the others, so a run killed at any moment (even kill -9) ends, when rerun, byte-identical to an
-uninterrupted one. The manifest is assembled from the records, sorted, at the very end.
+uninterrupted one. The manifest is assembled from the records, sorted, at the very end, as
+columns (:mod:`siamfc_lib.data.manifest`); it also names the settings and the videos, so a
+rerun with nothing to do stops there without reading a record.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from ..config.data import CurateConfig
 from ..io_utils import atomic_write_text
 from ..progress import track as progress_track
 from .crops import box_in_crop, crop_square
-from .manifest import MANIFEST_NAME, Manifest, Track, Video, crop_key
+from .manifest import COLUMNS_NAME, MANIFEST_NAME, ColumnsBuilder, Manifest, Track, Video, crop_key
 from .vid import BoxFilter, VideoRef, VidFormatError, EXPECTED_LAYOUT, find_videos, read_video
 
 RECORDS_DIR = ".records"
@@ -133,7 +135,7 @@ def curate_video(ref: VideoRef, cfg: CurateConfig, parent_pid: int | None = None
         "settings": settings_fingerprint(cfg),
         "video": asdict(Video(ref.name, ref.subset, video.frame_size, tracks)) if tracks else None,
         "skipped": dict(sorted(skipped.items())), "problems": problems[:MAX_PROBLEMS],
-        "crops": crops, "bytes": nbytes, "seconds": round(time.perf_counter() - start, 4),
+        "crops": crops, "bytes": nbytes, "seconds": round(time.perf_counter() - start, 4), "name": ref.name,
     }
     atomic_write_text(record_path(cfg.data_path, ref.name), json.dumps(record, sort_keys=True))
     return record
@@ -164,17 +166,65 @@ def _work(job: tuple[VideoRef, CurateConfig, int]) -> dict:
     return curate_video(ref, cfg, parent_pid)
 
 
-def assemble_manifest(cfg: CurateConfig, refs: list[VideoRef], records: dict[str, dict]) -> Manifest:
-    """Deterministic manifest: videos in (subset, name) order, skip counts summed."""
+def _chunk(record: dict) -> tuple[dict | None, dict]:
+    """What the manifest keeps of a record: its video as arrays and its counts (the per-crop
+    lists are dropped here, so a full-scale run never holds them all)."""
+    small = {k: record[k] for k in ("skipped", "crops", "bytes")}
+    return (ColumnsBuilder.part(record["video"]) if record["video"] else None), small
+
+
+def assemble_manifest(cfg: CurateConfig, refs: list[VideoRef], records: dict[str, tuple[dict | None, dict]],
+                      extra: dict | None = None) -> Manifest:
+    """Deterministic manifest: videos in (subset, name) order, skip counts summed; ``records``
+    maps a video to its :func:`_chunk`, consumed (dropped) as it is added."""
     skipped: Counter = Counter()
-    videos = []
+    builder = ColumnsBuilder()
     for ref in sorted(refs, key=lambda r: (r.subset, r.name)):
-        rec = records[ref.name]
-        skipped.update(rec["skipped"])
-        if rec["video"] is not None:
-            videos.append(Video.from_dict(rec["video"]))
-    return Manifest(videos, cfg.instance_size, cfg.exemplar_size, cfg.context, cfg.jpeg_quality,
-                    str(cfg.vid_root), dict(sorted(skipped.items())))
+        video, small = records.pop(ref.name)
+        skipped.update(small["skipped"])
+        if video is not None:
+            builder.add(video)
+    return builder.finish(instance_size=cfg.instance_size, exemplar_size=cfg.exemplar_size, context=cfg.context,
+                          jpeg_quality=cfg.jpeg_quality, source=str(cfg.vid_root),
+                          skipped=dict(sorted(skipped.items())), **(extra or {}))
+
+
+def default_workers() -> int:
+    """The cores this process may use (its affinity mask, else the CPU count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _finished(data_path: Path, refs: list[VideoRef], settings: dict) -> Manifest | None:
+    """The manifest of a completed run with these settings and these videos, else None: a
+    rerun with nothing to do reads no record (a complete manifest is only written after every
+    record, and removed before any video is redone)."""
+    try:
+        manifest = Manifest.load(data_path, convert=False)
+    except (FileNotFoundError, ValueError):
+        return None
+    meta = manifest.meta
+    if manifest.path is None or meta.get("settings") != settings:
+        return None
+    if meta.get("refs") != [[r.subset, r.name] for r in sorted(refs, key=lambda r: (r.subset, r.name))]:
+        return None
+    return manifest
+
+
+def _summary(manifest: Manifest, refs, todo, workers: int, new_crops: int, work_seconds: float,
+             seconds: float, data_path: Path) -> dict:
+    return {
+        "videos": len(manifest.video_names), "videos_total": len(refs), "videos_resumed": len(refs) - len(todo),
+        "videos_curated": len(todo), "tracks": manifest.num_tracks(),
+        "crops": manifest.num_crops(), "crops_this_run": new_crops,
+        "bytes": int(manifest.meta.get("bytes", 0)), "skipped": manifest.skipped,
+        "seconds": round(seconds, 3), "workers": workers,
+        "crops_per_s": round(new_crops / max(seconds, 1e-9), 1),
+        "crops_per_s_per_worker": round(new_crops / max(work_seconds, 1e-9), 1),
+        "data_path": str(data_path), "manifest": str(data_path / COLUMNS_NAME),
+    }
 
 
 def curate(cfg: CurateConfig, progress: bool | None = None, log=print) -> dict:
@@ -183,21 +233,43 @@ def curate(cfg: CurateConfig, progress: bool | None = None, log=print) -> dict:
     refs = find_videos(cfg.vid_root, tuple(cfg.subsets))
     data_path = Path(cfg.data_path)
     settings = settings_fingerprint(cfg)
-    records = {r.name: rec for r in refs if (rec := _load_record(record_path(data_path, r.name), settings))}
-    todo = [r for r in refs if r.name not in records]
-    if todo:
-        (data_path / MANIFEST_NAME).unlink(missing_ok=True)  # never leave a stale "complete" marker
     # Temp files of atomic writes killed before their rename (kill -9): never read, only litter.
-    for stale in [*data_path.glob(f".{MANIFEST_NAME}.*.tmp"), *(data_path / RECORDS_DIR).glob(".*.tmp")]:
+    for stale in [*data_path.glob(f".{MANIFEST_NAME}.*.tmp"), *data_path.glob(f".{COLUMNS_NAME}.*.tmp"),
+                  *(data_path / RECORDS_DIR).glob(".*.tmp")]:
         stale.unlink(missing_ok=True)
-    workers = max(1, min(int(cfg.workers), len(todo)))
+    done = _finished(data_path, refs, settings)
+    workers = max(1, int(cfg.workers or default_workers()))
+    if done is not None:
+        log(f"curate: all {len(refs)} videos under {cfg.vid_root} already curated in {data_path}")
+        return _summary(done, refs, [], workers, 0, 0.0, time.perf_counter() - start, data_path)
+    records: dict[str, tuple[dict | None, dict]] = {}
+    todo = []
+    for r in refs:
+        rec = _load_record(record_path(data_path, r.name), settings)
+        if rec is None:
+            todo.append(r)
+        else:
+            records[r.name] = _chunk(rec)
+    if todo:
+        for name in (MANIFEST_NAME, COLUMNS_NAME):  # never leave a stale "complete" marker
+            (data_path / name).unlink(missing_ok=True)
+    workers = max(1, min(workers, len(todo)))
     log(f"curate: {len(refs)} videos under {cfg.vid_root}, {len(records)} already done, "
         f"{len(todo)} to do with {workers} worker(s) -> {data_path}")
-    work_seconds = 0.0
+    work_seconds, new_crops, problems = 0.0, 0, []
+
+    def collect(rec: dict) -> None:
+        nonlocal work_seconds, new_crops
+        work_seconds += rec["seconds"]
+        new_crops += rec["crops"]
+        problems.extend(rec.get("problems", []))
+        name = rec["video"]["video"] if rec["video"] else rec["name"]
+        records[name] = _chunk(rec)
+
     if workers == 1:
         results = (curate_video(r, cfg) for r in todo)
         for rec in progress_track(results, total=len(todo), desc="curate", enabled=progress, unit="video"):
-            work_seconds += rec["seconds"]
+            collect(rec)
     else:
         jobs = [(r, cfg, os.getpid()) for r in todo]
         # No cv2.setNumThreads(1) in the workers: called in a child forked from a parent whose
@@ -205,31 +277,20 @@ def curate(cfg: CurateConfig, progress: bool | None = None, log=print) -> dict:
         with multiprocessing.get_context().Pool(workers, initializer=_die_with_parent) as pool:
             for rec in progress_track(pool.imap_unordered(_work, jobs), total=len(todo), desc="curate",
                                       enabled=progress, unit="video"):
-                work_seconds += rec["seconds"]
-    for r in todo:
-        records[r.name] = _load_record(record_path(data_path, r.name), settings)
-    problems = [p for r in todo for p in records[r.name].get("problems", [])]
+                collect(rec)
     for file, why in problems[:10]:
         log(f"curate: skipped {file}: {why}")
     if len(problems) > 10:
         log(f"curate: ... and {len(problems) - 10} more problem file(s); see {data_path / RECORDS_DIR}")
-    manifest = assemble_manifest(cfg, refs, records)
+    total_bytes = sum(small["bytes"] for _, small in records.values())
+    extra = {"settings": settings, "bytes": total_bytes,
+             "refs": [[r.subset, r.name] for r in sorted(refs, key=lambda r: (r.subset, r.name))]}
+    manifest = assemble_manifest(cfg, refs, records, extra)
     if manifest.num_crops() == 0:
         raise VidFormatError(f"no usable track in {len(refs)} video(s) under {cfg.vid_root}: skipped "
                              f"{manifest.skipped}; expected {EXPECTED_LAYOUT} with <object> boxes")
-    manifest.save(data_path / MANIFEST_NAME)
-    seconds = time.perf_counter() - start
-    new_crops = sum(records[r.name]["crops"] for r in todo)
-    return {
-        "videos": len(manifest.videos), "videos_total": len(refs), "videos_resumed": len(refs) - len(todo),
-        "videos_curated": len(todo), "tracks": sum(len(v.tracks) for v in manifest.videos),
-        "crops": manifest.num_crops(), "crops_this_run": new_crops,
-        "bytes": sum(rec["bytes"] for rec in records.values()), "skipped": manifest.skipped,
-        "seconds": round(seconds, 3), "workers": workers,
-        "crops_per_s": round(new_crops / max(seconds, 1e-9), 1),
-        "crops_per_s_per_worker": round(new_crops / max(work_seconds, 1e-9), 1),
-        "data_path": str(data_path), "manifest": str(data_path / MANIFEST_NAME),
-    }
+    manifest.save(data_path / COLUMNS_NAME)
+    return _summary(manifest, refs, todo, workers, new_crops, work_seconds, time.perf_counter() - start, data_path)
 
 
 def format_summary(summary: dict) -> str:

@@ -1,30 +1,59 @@
 """The curation manifest: which crops exist, for which track, with which boxes.
 
-JSON (no pickle), written by :mod:`siamfc_lib.data.curate` as ``<data_path>/manifest.json``::
+Columnar, because the full ILSVRC2015-VID has about 2.4M crops: one numpy array per field
+(54 bytes per crop, no per-crop Python objects), strings only per video. Written by
+:mod:`siamfc_lib.data.curate` as ``<data_path>/manifest.columns``: a magic line, the length of
+a JSON header, the header (metadata, per-video strings, each array's dtype, shape and
+offset), then the arrays, 64-byte aligned. Loading maps the file read-only, so it takes well
+under a second, costs only the pages a process touches, and forked DataLoader workers share
+those pages without copy-on-write growth. The bytes depend only on the content (no
+timestamps), so an interrupted and resumed curation writes the same file.
 
-    {"format": "siamfc-curation/1", "instance_size": 255, "exemplar_size": 127,
-     "context": 0.5, "jpeg_quality": 90, "source": "<vid_root>",
-     "videos": [{"video": "ILSVRC2015_train_00005009", "subset": "train",
-                 "frame_size": [W, H],
-                 "tracks": [{"trackid": 0, "wnid": "n02084071",
-                             "frames": [0, 1, ...],                  # frame numbers
-                             "boxes": [[xmin, ymin, xmax, ymax], ...],  # VID XML corners
-                             "crop_boxes": [[cx, cy, w, h], ...],    # box inside the crop
-                             "occluded": [0, ...], "generated": [0, ...]}]}],
-     "skipped": {"<reason>": count}}
+Arrays: per video ``frame_size`` (V, 2) and ``video_track_start`` (V + 1, offsets into the
+tracks); per track ``trackid``, ``track_wnid`` (index into the header's ``wnids``),
+``track_video`` and ``track_crop_start`` (T + 1, offsets into the crops); per crop ``frame``,
+``box`` (VID XML corners xmin, ymin, xmax, ymax), ``crop_box`` (cx, cy, w, h inside the
+crop), ``occluded`` and ``generated``.
+
+The first format, ``manifest.json`` (``siamfc-curation/1``: ``{"videos": [{"video", "subset",
+"frame_size", "tracks": [{"trackid", "wnid", "frames", "boxes", "crop_boxes", "occluded",
+"generated"}]}], ...}``), is still read: on first load it is converted and the columns are
+written beside it (when the folder is writable), so earlier curations need no redoing.
 
 A crop's key (file path relative to ``data_path``, also its LMDB key) is
 ``<video>/<frame:06d>.<trackid:02d>.x.jpg``.
 """
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+import mmap
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
+
 from ..paths import not_found
 
-MANIFEST_NAME = "manifest.json"
+MANIFEST_NAME = "manifest.json"            # the first format, still read
+COLUMNS_NAME = "manifest.columns"
 FORMAT = "siamfc-curation/1"
+COLUMNS_FORMAT = "siamfc-curation/2"
+MAGIC = b"SIAMFC-COLUMNS/2"                # 16 bytes, then the header length (8 bytes, little-endian)
+ALIGN = 64
+# name -> (dtype, per-row shape, level)
+COLUMNS = {
+    "frame_size": ("<i4", (2,), "video"), "video_track_start": ("<i8", (), "video+1"),
+    "trackid": ("<i4", (), "track"), "track_wnid": ("<i2", (), "track"), "track_video": ("<i4", (), "track"),
+    "track_crop_start": ("<i8", (), "track+1"),
+    "frame": ("<i4", (), "crop"), "box": ("<f4", (4,), "crop"), "crop_box": ("<f8", (4,), "crop"),
+    "occluded": ("u1", (), "crop"), "generated": ("u1", (), "crop"),
+}
+META_DEFAULTS = {"instance_size": 255, "exemplar_size": 127, "context": 0.5, "jpeg_quality": 90, "source": "",
+                 "skipped": {}}
 
 
 def crop_key(video: str, frame: int, trackid: int) -> str:
@@ -33,6 +62,7 @@ def crop_key(video: str, frame: int, trackid: int) -> str:
 
 @dataclass
 class Track:
+    """One track as plain lists: a curation record's unit, and what :attr:`Manifest.videos` gives."""
     trackid: int
     wnid: str
     frames: list[int]
@@ -57,43 +87,298 @@ class Video:
         return cls(d["video"], d["subset"], list(d["frame_size"]), [Track(**t) for t in d["tracks"]])
 
 
-@dataclass
+class KeyList(Sequence):
+    """Every crop key, in manifest order, made on demand (2.4M strings would cost ~300 MB)."""
+
+    def __init__(self, manifest: "Manifest"):
+        self._m = manifest
+
+    def __len__(self) -> int:
+        return self._m.num_crops()
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self._m.key(j) for j in range(*i.indices(len(self)))]
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"crop index {i} out of range ({n} crops)")
+        return self._m.key(i % n)
+
+    def __iter__(self):
+        return self._m.iter_keys()
+
+
+class ColumnsBuilder:
+    """Appends videos (dicts in the record/JSON form) as small arrays; :meth:`finish` concatenates."""
+
+    def __init__(self):
+        self.names: list[str] = []
+        self.subsets: list[str] = []
+        self.wnids: dict[str, int] = {}
+        self.parts: dict[str, list[np.ndarray]] = {name: [] for name in COLUMNS}
+        self.tracks = 0
+        self.crops = 0
+
+    @staticmethod
+    def part(video: dict) -> dict:
+        """One video's arrays (a few small arrays instead of its per-crop lists)."""
+        tracks = video["tracks"]
+        crops = {"frame": [], "box": [], "crop_box": [], "occluded": [], "generated": []}
+        for t in tracks:
+            n = len(t["frames"])
+            crops["frame"].append(np.asarray(t["frames"], "<i4"))
+            crops["box"].append(np.asarray(t["boxes"], "<f4").reshape(n, 4))
+            crops["crop_box"].append(np.asarray(t["crop_boxes"], "<f8").reshape(n, 4))
+            crops["occluded"].append(np.asarray(t.get("occluded") or [0] * n, "u1"))
+            crops["generated"].append(np.asarray(t.get("generated") or [0] * n, "u1"))
+        return {"video": video["video"], "subset": video["subset"],
+                "frame_size": np.asarray(video["frame_size"], "<i4").reshape(1, 2),
+                "trackid": np.asarray([t["trackid"] for t in tracks], "<i4"),
+                "wnids": [t["wnid"] for t in tracks],
+                "lengths": np.asarray([len(t["frames"]) for t in tracks], "<i8"),
+                **{k: np.concatenate(v) if v else np.zeros((0, *COLUMNS[k][1]), COLUMNS[k][0])
+                   for k, v in crops.items()}}
+
+    def add(self, video: dict) -> None:
+        """Append a video given as a record/JSON dict or as :meth:`part`'s arrays."""
+        part = video if "lengths" in video else self.part(video)
+        p = self.parts
+        v = len(self.names)
+        self.names.append(part["video"])
+        self.subsets.append(part["subset"])
+        lengths = part["lengths"]
+        p["frame_size"].append(part["frame_size"])
+        p["video_track_start"].append(np.asarray([self.tracks], "<i8"))
+        p["trackid"].append(part["trackid"])
+        p["track_wnid"].append(np.asarray([self.wnids.setdefault(w, len(self.wnids)) for w in part["wnids"]], "<i2"))
+        p["track_video"].append(np.full(len(lengths), v, "<i4"))
+        p["track_crop_start"].append(self.crops + np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype("<i8")
+                                     if len(lengths) else np.zeros(0, "<i8"))
+        for name in ("frame", "box", "crop_box", "occluded", "generated"):
+            p[name].append(part[name])
+        self.tracks += len(lengths)
+        self.crops += int(lengths.sum())
+
+    def finish(self, **meta) -> "Manifest":
+        columns = {}
+        for name, (dtype, shape, level) in COLUMNS.items():
+            parts = self.parts[name]
+            if level == "video+1":
+                parts = parts + [np.asarray([self.tracks], dtype)]
+            elif level == "track+1":
+                parts = parts + [np.asarray([self.crops], dtype)]
+            columns[name] = np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros((0, *shape), dtype)
+            self.parts[name] = []
+        meta = {**META_DEFAULTS, **meta, "videos": self.names, "subsets": self.subsets,
+                "wnids": sorted(self.wnids, key=self.wnids.get)}
+        return Manifest(columns, meta)
+
+
 class Manifest:
-    videos: list[Video]
-    instance_size: int = 255
-    exemplar_size: int = 127
-    context: float = 0.5
-    jpeg_quality: int = 90
-    source: str = ""
-    skipped: dict[str, int] = field(default_factory=dict)
+    """The curated crops, as columns (see the module docstring)."""
 
-    def keys(self) -> list[str]:
-        return [k for v in self.videos for t in v.tracks for k in t.keys(v.video)]
+    def __init__(self, columns: dict[str, np.ndarray], meta: dict):
+        self.columns = columns
+        self.meta = meta
+        self.video_names: list[str] = list(meta["videos"])
+        self.subsets: list[str] = list(meta["subsets"])
+        self.wnids: list[str] = list(meta["wnids"])
+        self.instance_size = int(meta["instance_size"])
+        self.exemplar_size = int(meta["exemplar_size"])
+        self.context = float(meta["context"])
+        self.jpeg_quality = int(meta["jpeg_quality"])
+        self.source = str(meta["source"])
+        self.skipped: dict[str, int] = dict(meta["skipped"])
+        for name in COLUMNS:
+            setattr(self, name, columns[name])
+        self.path: Path | None = None
 
+    # -- building ------------------------------------------------------------------------------
+    @classmethod
+    def from_videos(cls, videos: list[Video], instance_size: int = 255, exemplar_size: int = 127,
+                    context: float = 0.5, jpeg_quality: int = 90, source: str = "",
+                    skipped: dict[str, int] | None = None) -> "Manifest":
+        from dataclasses import asdict
+
+        builder = ColumnsBuilder()
+        for video in videos:
+            builder.add(asdict(video) if isinstance(video, Video) else video)
+        return builder.finish(instance_size=instance_size, exemplar_size=exemplar_size, context=context,
+                              jpeg_quality=jpeg_quality, source=source, skipped=dict(skipped or {}))
+
+    # -- counts and keys -----------------------------------------------------------------------
     def num_crops(self) -> int:
-        return sum(len(t.frames) for v in self.videos for t in v.tracks)
+        return int(self.track_crop_start[-1])
+
+    def num_tracks(self) -> int:
+        return len(self.trackid)
+
+    def track_lengths(self) -> np.ndarray:
+        return np.diff(self.track_crop_start)
+
+    def track_of_crop(self, i: int) -> int:
+        return int(np.searchsorted(self.track_crop_start, i, side="right")) - 1
+
+    def key(self, i: int) -> str:
+        """Key of crop ``i`` (manifest order)."""
+        t = self.track_of_crop(i)
+        return crop_key(self.video_names[self.track_video[t]], self.frame[i], self.trackid[t])
+
+    def keys(self) -> KeyList:
+        return KeyList(self)
+
+    def iter_keys(self, sorted_like_lmdb: bool = False):
+        """Keys in manifest order, or in byte order (video name, frame, trackid) for LMDB appends."""
+        order = sorted(range(len(self.video_names)), key=self.video_names.__getitem__) \
+            if sorted_like_lmdb else range(len(self.video_names))
+        starts, vts = self.track_crop_start, self.video_track_start
+        for v in order:
+            name, t0, t1 = self.video_names[v], int(vts[v]), int(vts[v + 1])
+            c0, c1 = int(starts[t0]), int(starts[t1])
+            frames = self.frame[c0:c1]
+            tids = np.repeat(self.trackid[t0:t1], np.diff(starts[t0:t1 + 1]))
+            idx = np.lexsort((tids, frames)) if sorted_like_lmdb else range(c1 - c0)
+            for j in idx:
+                yield crop_key(name, frames[j], tids[j])
+
+    def fingerprint(self) -> str:
+        """Digest of which crops exist (not their boxes): tells an LMDB packed from it."""
+        h = hashlib.sha1()
+        h.update("\n".join(self.video_names).encode())
+        for name in ("video_track_start", "trackid", "track_crop_start", "frame"):
+            h.update(np.ascontiguousarray(self.columns[name]).tobytes())
+        return h.hexdigest()
+
+    # -- the per-object view (small manifests: tests, plots of a few crops) --------------------
+    def video(self, v: int) -> Video:
+        tracks = []
+        for t in range(int(self.video_track_start[v]), int(self.video_track_start[v + 1])):
+            a, b = int(self.track_crop_start[t]), int(self.track_crop_start[t + 1])
+            tracks.append(Track(int(self.trackid[t]), self.wnids[self.track_wnid[t]], self.frame[a:b].tolist(),
+                                self.box[a:b].astype(float).tolist(), self.crop_box[a:b].tolist(),
+                                self.occluded[a:b].tolist(), self.generated[a:b].tolist()))
+        return Video(self.video_names[v], self.subsets[v], self.frame_size[v].tolist(), tracks)
+
+    @property
+    def videos(self) -> list[Video]:
+        """Every video as Python objects: O(crops) objects, so for small manifests only."""
+        return [self.video(v) for v in range(len(self.video_names))]
 
     def to_dict(self) -> dict:
-        return {"format": FORMAT, **asdict(self)}
+        """The first format's JSON document (``siamfc-curation/1``)."""
+        from dataclasses import asdict
 
-    def save(self, path: str | Path) -> None:
-        from ..io_utils import atomic_write_text
+        keep = ("instance_size", "exemplar_size", "context", "jpeg_quality", "source", "skipped")
+        return {"format": FORMAT, "videos": [asdict(v) for v in self.videos], **{k: self.meta[k] for k in keep}}
 
-        atomic_write_text(path, json.dumps(self.to_dict(), separators=(",", ":")))
+    # -- disk ----------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the columns file atomically; ``path`` a folder means its ``manifest.columns``."""
+        path = Path(path)
+        if path.is_dir() or path.name == MANIFEST_NAME:
+            path = (path if path.is_dir() else path.parent) / COLUMNS_NAME
+        arrays, offset, layout = [], 0, {}
+        for name in COLUMNS:
+            arr = np.ascontiguousarray(self.columns[name])
+            layout[name] = [arr.dtype.str, list(arr.shape), offset]
+            arrays.append(arr)
+            offset += -(-arr.nbytes // ALIGN) * ALIGN
+        header = json.dumps({"format": COLUMNS_FORMAT, "meta": self.meta, "arrays": layout},
+                            sort_keys=True, separators=(",", ":")).encode()
+        start = -(-(len(MAGIC) + 8 + len(header)) // ALIGN) * ALIGN
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:  # streamed (no second copy in memory), then renamed: a crash leaves the old file or none
+            with os.fdopen(fd, "wb") as f:
+                f.write(MAGIC + len(header).to_bytes(8, "little") + header)
+                f.write(b"\0" * (start - len(MAGIC) - 8 - len(header)))
+                for arr in arrays:
+                    f.write(memoryview(arr.reshape(-1)).cast("B") if arr.size else b"")
+                    f.write(b"\0" * (-arr.nbytes % ALIGN))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "Manifest":
+    def load(cls, path: str | Path, convert: bool = True) -> "Manifest":
+        """The manifest of a curated folder (or of a given file), in either format.
+
+        A folder with only the first format's ``manifest.json`` (or a newer one than its
+        columns) is converted, and the columns are written beside it when ``convert`` and the
+        folder is writable.
+        """
         path = Path(path)
-        if path.is_dir():
-            path = path / MANIFEST_NAME
-        if not path.exists():
-            raise not_found("no curation manifest (is data_path the curated folder?)", path, "curation")
-        try:
-            d = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: corrupt manifest ({exc}); delete it and rerun 01_curate") from exc
-        if d.get("format") != FORMAT:
-            raise ValueError(f"{path}: not a {FORMAT} manifest (format={d.get('format')!r})")
-        d.pop("format")
-        d["videos"] = [Video.from_dict(v) for v in d["videos"]]
-        return cls(**d)
+        folder = path.parent if path.is_file() or path.name in (COLUMNS_NAME, MANIFEST_NAME) else path
+        columns, legacy = folder / COLUMNS_NAME, folder / MANIFEST_NAME
+        if path.is_file() and path.name not in (COLUMNS_NAME, MANIFEST_NAME):
+            columns, legacy = path, None   # an explicitly named columns file
+        if path.name == MANIFEST_NAME:
+            columns = None
+        newer_legacy = legacy is not None and legacy.exists() and columns is not None and columns.exists() \
+            and legacy.stat().st_mtime > columns.stat().st_mtime
+        if columns is not None and columns.exists() and not newer_legacy:
+            manifest = _read_columns(columns)
+            manifest.path = columns
+            return manifest
+        if legacy is None or not legacy.exists():
+            raise not_found(f"no curation manifest ({COLUMNS_NAME} or {MANIFEST_NAME}; is data_path the "
+                            "curated folder?)", folder / COLUMNS_NAME, "curation")
+        manifest = _read_json(legacy)
+        if convert:
+            try:
+                manifest.path = manifest.save(folder / COLUMNS_NAME)
+            except OSError:
+                pass  # a read-only folder: the conversion stays in memory
+        return manifest
+
+
+def _read_json(path: Path) -> Manifest:
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: corrupt manifest ({exc}); delete it and rerun 01_curate") from exc
+    if d.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a {FORMAT} manifest (format={d.get('format')!r})")
+    builder = ColumnsBuilder()
+    videos = d.pop("videos")
+    videos.reverse()
+    while videos:  # drop each video's lists as soon as they are columns
+        builder.add(videos.pop())
+    return builder.finish(**{k: d[k] for k in META_DEFAULTS if k in d})
+
+
+def _read_columns(path: Path) -> Manifest:
+    def corrupt(why: str) -> ValueError:
+        return ValueError(f"{path}: corrupt manifest ({why}); delete it and rerun 01_curate")
+
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size < len(MAGIC) + 8:
+            raise corrupt(f"{size} bytes")
+        buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    if buf[:len(MAGIC)] != MAGIC:
+        raise corrupt("not a manifest.columns file")
+    n = int.from_bytes(buf[len(MAGIC):len(MAGIC) + 8], "little")
+    try:
+        header = json.loads(buf[len(MAGIC) + 8:len(MAGIC) + 8 + n])
+    except ValueError as exc:
+        raise corrupt(f"header: {exc}") from exc
+    if header.get("format") != COLUMNS_FORMAT:
+        raise ValueError(f"{path}: not a {COLUMNS_FORMAT} manifest (format={header.get('format')!r})")
+    start = -(-(len(MAGIC) + 8 + n) // ALIGN) * ALIGN
+    columns = {}
+    for name in COLUMNS:
+        if name not in header["arrays"]:
+            raise corrupt(f"no column {name}")
+        dtype, shape, offset = header["arrays"][name]
+        dtype = np.dtype(dtype)
+        count = int(np.prod(shape))
+        if start + offset + count * dtype.itemsize > size:
+            raise corrupt(f"truncated at column {name}")
+        columns[name] = (np.frombuffer(buf, dtype, count, start + offset) if count
+                         else np.zeros(0, dtype)).reshape(shape)
+    return Manifest(columns, header["meta"])

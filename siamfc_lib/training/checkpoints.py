@@ -58,6 +58,24 @@ def save_checkpoint(run_dir: str | Path, epoch: int, state: dict[str, Any]) -> P
     return path
 
 
+def keeps_epoch(epoch: int, epochs: int, keep: int | None) -> bool:
+    """Whether ``siamfc_e{epoch}`` is kept once a newer epoch exists. ``keep`` None: every epoch
+    of runs up to 20 epochs, else every 10th (what the evaluation sweeps ask for); 0: all."""
+    every = (1 if epochs <= 20 else 10) if keep is None else int(keep)
+    return epoch == 0 or every <= 1 or epoch % every == 0 or epoch >= epochs
+
+
+def prune_checkpoints(run_dir: str | Path, newest: int, epochs: int, keep: int | None) -> list[Path]:
+    """Delete epoch checkpoints older than ``newest`` that the policy does not keep."""
+    removed = []
+    for path in checkpoint_dir(run_dir).glob("siamfc_e*.pth"):
+        digits = path.stem[len("siamfc_e"):]
+        if digits.isdigit() and int(digits) < newest and not keeps_epoch(int(digits), epochs, keep):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 def resolve_checkpoint(path_or_run_dir: str | Path) -> Path:
     """A ``.pth`` file as given, or a run folder's ``checkpoints/last.pth``."""
     path = Path(path_or_run_dir)

@@ -8,9 +8,9 @@ was resumed; epochs and ranks differ because the sampler hands out disjoint glob
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterator
 
+import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
@@ -21,7 +21,8 @@ from .transforms import AugmentParams, augment_pair
 
 def split_videos(manifest: Manifest, val_fraction: float, seed: int) -> tuple[list[str], list[str]]:
     """Seeded train/validation split by video; both sides non-empty when there are >= 2 videos."""
-    names = sorted(v.video for v in manifest.videos if any(len(t.frames) >= 2 for t in v.tracks))
+    usable = np.unique(manifest.track_video[manifest.track_lengths() >= 2])
+    names = sorted(manifest.video_names[v] for v in usable)
     if not names:
         raise ValueError("no video has a track with at least 2 frames: nothing to train on")
     order = derived_rng(seed, "video-split").permutation(len(names))
@@ -33,53 +34,67 @@ def split_videos(manifest: Manifest, val_fraction: float, seed: int) -> tuple[li
     return train, val
 
 
-@dataclass(frozen=True)
-class _TrackRef:
-    video: str
-    trackid: int
-    frames: tuple[int, ...]
-
-
 class PairDataset(Dataset):
     """``dataset[global_index] -> (exemplar, instance)``.
 
     ``raw=False``: float32 CHW tensors in 0..255 (RGB). ``raw=True``: uint8 HWC tensors, the
     trainer's fast path (4x less to transfer; the device converts, and NHWC is already
     channels_last).
+
+    Holds the manifest's columns (arrays, memory-mapped when loaded from disk) and a few small
+    index arrays, no per-track or per-crop Python objects: forked workers share the pages
+    instead of copying them as reference counts change.
     """
 
     def __init__(self, manifest: Manifest, store, videos: list[str], params: AugmentParams,
                  seed: int, stream: str = "train", frame_range: int = 100, items: int = 1000,
                  raw: bool = False):
         wanted = set(videos)
-        self.tracks: list[list[_TrackRef]] = [
-            [_TrackRef(v.video, t.trackid, tuple(t.frames)) for t in v.tracks if len(t.frames) >= 2]
-            for v in manifest.videos if v.video in wanted
-        ]
-        self.tracks = [t for t in self.tracks if t]
-        if not self.tracks:
+        lengths = manifest.track_lengths()
+        video_tracks = manifest.video_track_start
+        tracks, video_start = [], [0]
+        for v, name in enumerate(manifest.video_names):  # manifest order, as the pairs were always drawn
+            if name not in wanted:
+                continue
+            t = np.arange(video_tracks[v], video_tracks[v + 1])
+            t = t[lengths[t] >= 2]
+            if len(t):
+                tracks.append(t)
+                video_start.append(video_start[-1] + len(t))
+        if not tracks:
             raise ValueError(f"{stream}: none of the {len(videos)} videos has a track with >= 2 frames")
         if frame_range < 1:
             raise ValueError(f"frame_range must be >= 1, got {frame_range}")
+        self._tracks = np.concatenate(tracks)               # usable tracks, grouped by video
+        self._video_start = np.asarray(video_start, np.int64)
+        self._names = manifest.video_names
+        self._track_video, self._trackid = manifest.track_video, manifest.trackid
+        self._crop_start = manifest.track_crop_start
+        self._frame = manifest.frame
         self.store, self.params, self.seed, self.stream = store, params, seed, stream
         self.frame_range, self.items, self.raw = frame_range, items, raw
 
-    def __len__(self) -> int:
-        return self.items
+    @property
+    def num_videos(self) -> int:
+        return len(self._video_start) - 1
 
     def choose(self, index: int) -> tuple[str, str]:
         """The (exemplar key, instance key) of item ``index``."""
         gen = derived_rng(self.seed, "pairs", self.stream, index)
-        video_tracks = self.tracks[int(gen.integers(len(self.tracks)))]
-        track = video_tracks[int(gen.integers(len(video_tracks)))]
-        n = len(track.frames)
+        v = int(gen.integers(self.num_videos))
+        first, count = int(self._video_start[v]), int(self._video_start[v + 1] - self._video_start[v])
+        t = int(self._tracks[first + int(gen.integers(count))])
+        a, n = int(self._crop_start[t]), int(self._crop_start[t + 1] - self._crop_start[t])
         zi = int(gen.integers(n))
         lo, hi = max(0, zi - self.frame_range), min(n - 1, zi + self.frame_range)
         xi = int(gen.integers(lo, hi))  # lo..hi-1, then skip over zi: uniform over the others
         if xi >= zi:
             xi += 1
-        return (crop_key(track.video, track.frames[zi], track.trackid),
-                crop_key(track.video, track.frames[xi], track.trackid))
+        video, trackid = self._names[self._track_video[t]], int(self._trackid[t])
+        return crop_key(video, self._frame[a + zi], trackid), crop_key(video, self._frame[a + xi], trackid)
+
+    def __len__(self) -> int:
+        return self.items
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         z_key, x_key = self.choose(index)
@@ -115,11 +130,45 @@ class PairSampler(Sampler[int]):
 
 
 def pair_loader(dataset: PairDataset, sampler: PairSampler, batch_size: int, workers: int,
-                pin_memory: bool = False, drop_last: bool = True) -> DataLoader:
-    """Persistent workers (forked once per run). No ``cv2.setNumThreads`` in workers: after
-    the parent has used OpenCV's thread pool, that call deadlocks a forked child."""
+                pin_memory: bool = False, drop_last: bool = True, persistent: bool = True,
+                prefetch: int = 4) -> DataLoader:
+    """Workers forked once per run when ``persistent`` (training), once per pass otherwise
+    (validation: no idle processes between passes). No ``cv2.setNumThreads`` in workers:
+    after the parent has used OpenCV's thread pool, that call deadlocks a forked child."""
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=workers,
-                      pin_memory=pin_memory, drop_last=drop_last, prefetch_factor=4 if workers > 0 else None, persistent_workers=workers > 0)
+                      pin_memory=pin_memory, drop_last=drop_last, prefetch_factor=prefetch if workers > 0 else None,
+                      persistent_workers=persistent and workers > 0)
+
+
+SHM = "/dev/shm"
+
+
+def shm_prefetch(batch_bytes: int, workers: int, processes: int, wanted: int = 4,
+                 shm: str = SHM) -> tuple[int, str | None]:
+    """Batches each worker may prefetch so that all ranks' batches in flight fit in /dev/shm
+    (DataLoader workers hand tensors over through it; containers default to 64 MiB), and a
+    message when that is fewer than ``wanted``."""
+    import shutil
+
+    if workers <= 0:
+        return wanted, None
+    try:
+        free = shutil.disk_usage(shm).free
+    except OSError:
+        return wanted, None  # no /dev/shm (not Linux): nothing to size
+    per_prefetch = batch_bytes * workers * max(1, processes)   # validation runs while training's workers idle
+    fits = int(0.8 * free // max(per_prefetch, 1))
+    if fits >= wanted:
+        return wanted, None
+    need = per_prefetch * wanted / 0.8
+    msg = (f"{shm} has {free / 2**20:.0f} MiB free, {need / 2**20:.0f} MiB wanted for {processes} process(es) x "
+           f"{workers} workers x {wanted} prefetched batches: ")
+    if fits >= 1:
+        return fits, msg + (f"prefetching {fits} batch(es) per worker instead. Give the container more "
+                            "(docker run --shm-size=4g; Kubernetes: an emptyDir with medium Memory on /dev/shm).")
+    return 1, msg + ("prefetching 1 batch per worker, which may still fail with 'No space left on device' or "
+                     "a bus error: give the container more shared memory (docker run --shm-size=4g) or lower "
+                     "workers / batch_size.")
 
 
 def default_augment(cfg) -> AugmentParams:

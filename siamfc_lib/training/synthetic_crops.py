@@ -45,7 +45,7 @@ def render_crop(gen: np.random.Generator, target: np.ndarray, distractor: np.nda
 def write_synthetic_curation(root: str | Path, videos: int = 4, frames: int = 6, seed: int = 0,
                              lmdb_path: str | Path | None = None, quality: int = 90,
                              drift: int = 2) -> Manifest:
-    """Write ``videos`` x ``frames`` crops and ``manifest.json`` under ``root``; optionally an LMDB."""
+    """Write ``videos`` x ``frames`` crops and the manifest under ``root``; optionally an LMDB."""
     root = Path(root)
     vids = []
     for v in range(videos):
@@ -65,8 +65,9 @@ def write_synthetic_curation(root: str | Path, videos: int = 4, frames: int = 6,
         boxes = [[0.0, 0.0, float(TARGET), float(TARGET)] for _ in range(frames)]
         track = Track(0, "n00000000", list(range(frames)), boxes, crop_boxes, [0] * frames, [0] * frames)
         vids.append(Video(name, "train", [CROP * 2, CROP * 2], [track]))
-    manifest = Manifest(vids, source=f"synthetic_crops(seed={seed})")
-    manifest.save(root / "manifest.json")
+    manifest = Manifest.from_videos(vids, source=f"synthetic_crops(seed={seed})")
+    manifest.save(root)
     if lmdb_path is not None:
-        pack_lmdb(LmdbConfig(data_path=str(root), lmdb_path=str(lmdb_path)), progress=False, log=lambda *_: None)
+        pack_lmdb(LmdbConfig(data_path=str(root), lmdb_path=str(lmdb_path), keep_folder=True), progress=False,
+                  log=lambda *_: None)
     return manifest

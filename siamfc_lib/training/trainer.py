@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import platform
 import time
 from pathlib import Path
@@ -25,11 +26,11 @@ from ..io_utils import atomic_write_text
 from ..model import build_model
 from ..model.losses import balanced_logistic_loss
 from ..seeding import derive_seed, seed_everything
-from .checkpoints import (checkpoint_dir, epoch_path, load_checkpoint, load_model_state,
+from .checkpoints import (checkpoint_dir, epoch_path, load_checkpoint, load_model_state, prune_checkpoints,
                           remove_partial_files, restore_rng_states, save_checkpoint)
 from .consensus import agree_on_start, resume_checkpoint
 from .context import DistributedContext
-from .pairs import PairDataset, PairSampler, default_augment, pair_loader, split_videos
+from .pairs import PairDataset, PairSampler, default_augment, pair_loader, shm_prefetch, split_videos
 from .run_log import MetricsCsv, close_logger, open_logger
 from .schedule import build_optimizer, build_scheduler, lr_scale, lr_warmup_steps, warmup_factor
 from .step import TrainStep, to_network_input, tune_backend
@@ -56,7 +57,7 @@ def precision_name(dtype: torch.dtype | None) -> str:
 def _loaders(cfg: TrainConfig, ctx: DistributedContext, device: Device):
     manifest = Manifest.load(cfg.data_path)
     store = open_crop_store(cfg.data_path, cfg.lmdb_path)
-    store.get(manifest.keys()[0])  # fail now, naming the store, not inside a worker
+    store.get(manifest.key(0))  # fail now, naming the store, not inside a worker
     train_videos, val_videos = split_videos(manifest, cfg.val_fraction, cfg.seed)
     augment = default_augment(cfg)
     global_batch = cfg.batch_size * ctx.world_size
@@ -66,18 +67,24 @@ def _loaders(cfg: TrainConfig, ctx: DistributedContext, device: Device):
     if steps < 1:
         raise ValueError(f"pairs_per_epoch={cfg.pairs_per_epoch} is smaller than one global batch ({global_batch})")
     pin = capabilities(device).pin_memory
+    g = cfg.geometry
+    batch_bytes = cfg.batch_size * 3 * (g.exemplar_size ** 2 + g.train_instance_size ** 2)   # raw uint8 pairs
+    local = int(os.environ.get("LOCAL_WORLD_SIZE", ctx.world_size))   # ranks sharing this node's /dev/shm
+    prefetch, shm_note = shm_prefetch(batch_bytes, cfg.workers, local)
     train_set = PairDataset(manifest, store, train_videos, augment, cfg.seed, "train", cfg.frame_range,
                             cfg.pairs_per_epoch, raw=True)
     sampler = PairSampler(cfg.pairs_per_epoch, 0, ctx.rank, ctx.world_size, limit=steps * cfg.batch_size)
-    train_loader = pair_loader(train_set, sampler, cfg.batch_size, cfg.workers, pin, drop_last=True)
+    train_loader = pair_loader(train_set, sampler, cfg.batch_size, cfg.workers, pin, drop_last=True,
+                               prefetch=prefetch)
     val_loader = None
     if val_videos and cfg.val_pairs > 0:
         val_set = PairDataset(manifest, store, val_videos, augment, cfg.seed, "val", cfg.frame_range,
                               cfg.val_pairs, raw=True)
         val_sampler = PairSampler(cfg.val_pairs, 0, ctx.rank, ctx.world_size, epoch_dependent=False)
-        val_loader = pair_loader(val_set, val_sampler, cfg.batch_size, cfg.workers, pin, drop_last=False)
+        val_loader = pair_loader(val_set, val_sampler, cfg.batch_size, cfg.workers, pin, drop_last=False,
+                                 persistent=False, prefetch=prefetch)
     info = {"train_videos": len(train_videos), "val_videos": len(val_videos), "steps_per_epoch": steps,
-            "store": store.describe()}
+            "store": store.describe(), "shm_note": shm_note}
     return train_loader, sampler, val_loader, info
 
 
@@ -171,6 +178,8 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
                      cfg.geometry.total_stride, loss_fn=lambda *a: balanced_logistic_loss(*a),
                      scale_update=scale_update)
     train_loader, sampler, val_loader, info = _loaders(cfg, ctx, device)
+    if info["shm_note"] and ctx.is_main:
+        logger.warning(info["shm_note"])
     metrics = MetricsCsv(run_dir / "metrics.csv", keep_through_epoch=start_epoch if start_epoch else None) \
         if ctx.is_main else None
     if ctx.is_main and start_epoch == 0:
@@ -249,6 +258,7 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
         if ctx.is_main:
             metrics.write(kind="epoch", step=global_step, **row)  # before the checkpoint: resume keeps it
             path = save_checkpoint(run_dir, epoch + 1, state(elapsed))
+            prune_checkpoints(run_dir, epoch + 1, cfg.epochs, cfg.keep_checkpoints)
             logger.info(f"Epoch: [{epoch + 1}/{cfg.epochs}] Loss: {train_loss:.4f} Val loss: {val_loss:.4f} "
                         f"FPS: {epoch_rate:.1f} lr: {lr:.3g} time: {elapsed:.1f}s checkpoint: {path}")
         ctx.barrier()

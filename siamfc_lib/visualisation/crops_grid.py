@@ -18,14 +18,13 @@ from ..data.vid import VID_CLASSES
 
 def sample_crops(manifest: Manifest, n: int, seed: int = 0) -> list[tuple[str, str, list[float]]]:
     """``(key, title, crop_box)`` for ``n`` crops drawn with a fixed seed across videos."""
-    items = [(video.video, trk, i) for video in manifest.videos for trk in video.tracks
-             for i in range(len(trk.frames))]
-    picked = random.Random(seed).sample(items, min(n, len(items)))
+    total = manifest.num_crops()
     out = []
-    for video, trk, i in picked:
-        key = trk.keys(video)[i]
-        title = f"{VID_CLASSES.get(trk.wnid, trk.wnid)} t{trk.trackid} f{trk.frames[i]}"
-        out.append((key, title, trk.crop_boxes[i]))
+    for i in random.Random(seed).sample(range(total), min(n, total)):  # crops in manifest order
+        t = manifest.track_of_crop(i)
+        wnid = manifest.wnids[manifest.track_wnid[t]]
+        title = f"{VID_CLASSES.get(wnid, wnid)} t{int(manifest.trackid[t])} f{int(manifest.frame[i])}"
+        out.append((manifest.key(i), title, manifest.crop_box[i].tolist()))
     return out
 
 
@@ -54,18 +53,19 @@ def plot_crop_grid(store, manifest: Manifest, n: int = 16, cols: int = 8, seed: 
 
 def plot_track_stats(manifest: Manifest):
     """Tracks per class and the distribution of track lengths (frames with a valid box)."""
-    classes = Counter(VID_CLASSES.get(t.wnid, t.wnid) for v in manifest.videos for t in v.tracks)
-    lengths = [len(t.frames) for v in manifest.videos for t in v.tracks]
+    wnids = [manifest.wnids[w] for w in manifest.track_wnid]
+    classes = Counter(VID_CLASSES.get(w, w) for w in wnids)
+    lengths = manifest.track_lengths()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 3.5))
     names = sorted(classes, key=lambda k: -classes[k])
     ax1.bar(names, [classes[k] for k in names])
     ax1.set_ylabel("tracks")
-    ax1.set_title(f"{len(lengths)} tracks in {len(manifest.videos)} videos, {len(names)} classes")
+    ax1.set_title(f"{len(lengths)} tracks in {len(manifest.video_names)} videos, {len(names)} classes")
     ax1.tick_params(axis="x", rotation=60, labelsize=7)
     ax2.hist(lengths, bins=30)
     ax2.set_xlabel("valid frames per track")
     ax2.set_ylabel("tracks")
-    ax2.set_title(f"{sum(lengths)} crops")
+    ax2.set_title(f"{int(lengths.sum())} crops")
     fig.tight_layout()
     return fig
 

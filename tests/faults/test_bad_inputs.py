@@ -315,7 +315,7 @@ def test_lmdb_missing_key_is_named_with_the_lmdb(curated, tmp_path):
     import lmdb
 
     data_path = _copy(curated, tmp_path)
-    report = pack_lmdb(LmdbConfig(data_path=str(data_path)), progress=False, log=lambda *_: None)
+    report = pack_lmdb(LmdbConfig(data_path=str(data_path), keep_folder=True), progress=False, log=lambda *_: None)
     keys = sorted(Manifest.load(data_path).keys())
     victims = keys[3:5]
     env = lmdb.open(report["lmdb_path"])
