@@ -6,7 +6,6 @@ are tested without processes.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -20,6 +19,7 @@ import pytest
 import torch
 
 from siamfc_lib.config import ConfigError, TrainConfig, preset
+from siamfc_lib.data.manifest import COLUMNS_NAME, Manifest
 from siamfc_lib.training.consensus import (NodesDisagreeError, collective_failure_message, data_mismatch,
                                            is_collective_failure, resume_plan)
 from siamfc_lib.training.fingerprint import data_fingerprint
@@ -42,6 +42,12 @@ def _report(rank, node, data=None, last=None):
             "last_path": f"/runs/n{node}/checkpoints/last.pth"}
 
 
+def _drop_videos(curated: Path, keep: int) -> None:
+    """The curation of ``curated`` with only its first ``keep`` videos (crops stay on disk)."""
+    manifest = Manifest.load(curated)
+    Manifest.from_videos(manifest.videos[:keep], source=manifest.source).save(curated)
+
+
 def test_data_fingerprint_ignores_where_the_copy_lives_and_names_what_differs(tmp_path):
     a, b = tmp_path / "a" / "cur", tmp_path / "b" / "cur"
     write_synthetic_curation(a, videos=3, frames=3, seed=0, lmdb_path=tmp_path / "a" / "cur.lmdb")
@@ -51,13 +57,11 @@ def test_data_fingerprint_ignores_where_the_copy_lives_and_names_what_differs(tm
     assert fa["LMDB"][1]["entries"] == 9
     assert data_mismatch([_report(0, 0, fa), _report(1, 1, fb)]) is None
 
-    manifest = json.loads((b / "manifest.json").read_text())
-    manifest["videos"] = manifest["videos"][:2]
-    (b / "manifest.json").write_text(json.dumps(manifest))
+    _drop_videos(b, keep=2)
     fb = data_fingerprint(b, None)
     message = data_mismatch([_report(0, 0, fa), _report(1, 1, fb), _report(2, 1, None)])
     assert message and "node 1 (host host1, rank 1)" in message and f"manifest at {b}" in message
-    assert "manifest.json" in message and "sha256" in message and "rsync" in message
+    assert "manifest.columns" in message and "sha256" in message and "rsync" in message
     assert "LMDB at" not in message, message
 
     shutil.rmtree(tmp_path / "b" / "cur.lmdb")
@@ -108,7 +112,7 @@ def test_collective_failures_are_explained():
 
 def _cfg(tmp_path: Path, run: str, data: str = "curated", **overrides) -> TrainConfig:
     path = tmp_path / data
-    if not (path / "manifest.json").exists():
+    if not (path / COLUMNS_NAME).exists():
         write_synthetic_curation(path, videos=4, frames=6, seed=0)
     base = dict(data_path=str(path), lmdb_path="", device="cpu", width=0.25, epochs=2, batch_size=2,
                 pairs_per_epoch=16, val_pairs=4, workers=0, run_dir=str(tmp_path / run), log_every=1,
@@ -169,9 +173,7 @@ def _weights(path: Path) -> dict[str, torch.Tensor]:
 def test_two_nodes_sharing_a_run_dir_with_different_manifests_stop_before_training(tmp_path):
     other = tmp_path / "other"
     write_synthetic_curation(other, videos=4, frames=6, seed=0)
-    manifest = json.loads((other / "manifest.json").read_text())
-    manifest["videos"] = manifest["videos"][:3]            # node 1 lost a video
-    (other / "manifest.json").write_text(json.dumps(manifest))
+    _drop_videos(other, keep=3)                            # node 1 lost a video
     cfgs = [_cfg(tmp_path, "shared"), _cfg(tmp_path, "shared", data="other")]
     start = time.time()
     (r0, t0), (r1, t1) = _two_nodes(cfgs)
@@ -179,7 +181,7 @@ def test_two_nodes_sharing_a_run_dir_with_different_manifests_stop_before_traini
     for result in (r0, r1):
         assert isinstance(result, LaunchError), result
         message = str(result)
-        assert "node 1 (host" in message and f"manifest at {other}" in message and "manifest.json" in message, message
+        assert "node 1 (host" in message and f"manifest at {other}" in message and COLUMNS_NAME in message, message
     assert not (tmp_path / "shared" / "checkpoints").exists(), "training started"
     logs = tmp_path / "shared" / "logs"    # one folder per node, neither launcher deleted the other's
     for node in (0, 1):

@@ -12,6 +12,7 @@ import os
 import re
 from pathlib import Path
 
+from ..data.manifest import COLUMNS_NAME, MANIFEST_NAME, Manifest
 from ..data.otb_attributes import ATTRIBUTE_DESCRIPTIONS
 from ..io_utils import atomic_write_text
 
@@ -41,15 +42,18 @@ def training_data_label(train_run_dir: str | Path) -> str:
     """The data set a training run read, from its ``config.json`` and the curation manifest's source.
 
     Relative paths resolve from the working directory (the project root in the notebooks).
-    Only the manifest's tail is read: ``source`` is its second-to-last key, and a real-scale
-    manifest is hundreds of MB.
+    A real-scale manifest is hundreds of MB: the columnar one is memory-mapped (its header holds
+    ``source``); of a first-format ``manifest.json`` only the tail, where ``source`` is, is read.
     """
     try:
         data_path = Path(json.loads((Path(train_run_dir) / "config.json").read_text())["data_path"])
-        with open(data_path / "manifest.json", "rb") as f:
-            f.seek(max(0, f.seek(0, os.SEEK_END) - 65536))
-            tail = f.read().decode("utf-8", "replace")
-        source = Path(json.loads('"' + re.findall(r'"source":\s*"((?:[^"\\]|\\.)*)"', tail)[-1] + '"'))
+        if (data_path / COLUMNS_NAME).exists():   # memory-mapped: only the header is read
+            source = Path(Manifest.load(data_path, convert=False).source)
+        else:
+            with open(data_path / MANIFEST_NAME, "rb") as f:
+                f.seek(max(0, f.seek(0, os.SEEK_END) - 65536))
+                tail = f.read().decode("utf-8", "replace")
+            source = Path(json.loads('"' + re.findall(r'"source":\s*"((?:[^"\\]|\\.)*)"', tail)[-1] + '"'))
     except (OSError, KeyError, IndexError, ValueError):
         return "not recorded"
     return "embedded VID-format (synthetic)" if (source / SYNTHETIC_PROVENANCE).exists() else "ILSVRC2015-VID"

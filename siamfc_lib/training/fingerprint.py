@@ -1,18 +1,21 @@
 """Cheap fingerprints of the training data, so the nodes of a job can prove they read the same.
 
 Why files, not parsed objects: the manifest's on-disk format may change (JSON, columnar),
-and hashing bytes needs no parsing. Every top-level entry of the curated folder whose name
-starts with ``manifest`` is hashed whole (sha256 runs at about a GB/s, and the trainer reads
-the manifest anyway). An LMDB is summarised by its entry count and a hash of its first and
-last few records, read with a cursor: constant cost at 2.4 M crops. A crop folder (no LMDB)
-by its number of top-level entries (one per video). Missing files are reported, never raised:
-the ranks must reach the comparison to stop together.
+and hashing bytes needs no parsing. The manifest the trainer reads (``manifest.columns``;
+else every top-level entry of the curated folder whose name starts with ``manifest``) is
+hashed whole (sha256 runs at about a GB/s, and the trainer reads the manifest anyway). An
+LMDB is summarised by its entry count and a hash of its first and last few records, read with
+a cursor: constant cost at 2.4 M crops. A crop folder (no LMDB) by its number of top-level
+entries (one per video). Missing files are reported, never raised: the ranks must reach the
+comparison to stop together.
 """
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 from typing import Any
+
+from ..data.manifest import COLUMNS_NAME
 
 EDGE_RECORDS = 4          # LMDB records hashed at each end
 
@@ -34,6 +37,9 @@ def manifest_fingerprint(data_path: str | Path) -> dict[str, Any]:
     for entry in sorted(root.iterdir()):
         if entry.name.startswith("manifest"):
             files += sorted(p for p in entry.rglob("*") if p.is_file()) if entry.is_dir() else [entry]
+    columns = [p for p in files if p.name == COLUMNS_NAME]
+    if columns:   # what the trainer reads; a first-format manifest.json beside it may or may not be there
+        files = columns
     if not files:
         return {"error": f"no manifest* file in {root}"}
     return {p.relative_to(root).as_posix(): f"{p.stat().st_size} bytes sha256 {_sha256(p)[:16]}" for p in files}
