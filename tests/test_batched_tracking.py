@@ -26,7 +26,7 @@ def test_batched_equals_sequential_with_mixed_sizes_and_lengths(model, backend):
     networks sharing each frame, one of them skipping some sequences."""
     torch.manual_seed(1)
     other = build_model(width=0.25).eval()
-    specs = [(12, (96, 128), 0), (7, (80, 100), 1), (10, (96, 128), 2), (5, (90, 140), 3)]
+    specs = [(8, (96, 128), 0), (5, (80, 100), 1), (6, (96, 128), 2), (4, (90, 140), 3)]
     sequences = [moving_target_frames(n, size=size, seed=seed) for n, size, seed in specs]
     expected = {name: [SiamFCTracker(net, TrackerConfig(), "cpu", crop_backend=backend).track_frames(f, g[0])[0]
                        for f, g in sequences] for name, net in (("a", model), ("b", other))}
@@ -40,7 +40,7 @@ def test_batched_equals_sequential_with_mixed_sizes_and_lengths(model, backend):
     for (index, name), boxes_otb in seen.items():
         assert np.abs(boxes_otb - expected[name][index]).max() < 1e-3, (index, name)
     one = dict((i, b) for i, b, _ in BatchedSiamFC(model, TrackerConfig(), "cpu", batch_size=2,
-                                                  crop_backend=backend).track_many([(f, g[0]) for f, g in sequences]))
+                                                  crop_backend=backend).track_many([(f, g[0]) for f, g in sequences[:2]]))
     for index, boxes_otb in one.items():
         assert np.abs(boxes_otb - expected["a"][index]).max() < 1e-3
 

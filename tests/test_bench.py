@@ -16,7 +16,8 @@ CASES = {
                "--workers", "0", "--crops", "32"], ["results"]),
     "track": (["--device", "cpu", "--width", "0.25", "--frames", "4", "--batch", "2", "--batch-frames", "3"],
               ["runs"]),
-    "eval": (["--device", "cpu", "--sequences", "1", "--frames", "5", "--baselines", "kcf"], []),
+    "eval": (["--device", "cpu", "--sequences", "2", "--frames", "5", "--baselines", "kcf", "--paper-width", "0.25",
+              "--models", "2"], ["throughput", "projection_paper_05", "device"]),
 }
 
 

@@ -34,9 +34,9 @@ def tracked_networks(monkeypatch):
     calls: list[tuple[int, str]] = []
     original = batched.MultiSiamFC.track
 
-    def spy(self, jobs):
+    def spy(self, jobs, *args, **kwargs):
         calls.extend((i, name) for i, job in enumerate(jobs) for name in job[2])
-        return original(self, jobs)
+        return original(self, jobs, *args, **kwargs)
 
     monkeypatch.setattr(batched.MultiSiamFC, "track", spy)
     return calls

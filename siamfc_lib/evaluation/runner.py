@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
@@ -151,10 +152,29 @@ def _same_model_folders(fingerprint: str, dirs: Sequence[Path]) -> list[tuple[Pa
     return found
 
 
+class _Heartbeat:
+    """A progress line every ``every_s`` seconds while sequences run in lockstep (none finish early)."""
+
+    def __init__(self, desc: str, total: int, log: Callable[[str], None], every_s: float = 15.0):
+        self.desc, self.total, self.log, self.every_s = desc, total, log, every_s
+        self.done, self.start = 0, time.perf_counter()
+        self.last = self.start
+
+    def __call__(self, frames: int) -> None:
+        self.done += frames
+        now = time.perf_counter()
+        if now - self.last >= self.every_s:
+            self.last = now
+            rate = self.done / max(now - self.start, 1e-9)
+            left = (self.total - self.done) / max(rate, 1e-9)
+            self.log(f"{self.desc}: {self.done}/{self.total} frames ({rate:.1f} frames/s, "
+                     f"{now - self.start:.0f}s elapsed, about {left:.0f}s left)")
+
+
 def run_models(jobs: Sequence[ModelJob], sequences: Sequence[OTBSequence], tracker_cfg: TrackerConfig | None,
                device, batch_size: int = 16, crop_backend: str = "auto", amp: str | None = None,
                decode_workers: int = -1, resume: bool = True, reuse_from: Sequence[str | Path] = (),
-               progress: bool | None = None) -> dict[str, dict[str, list[str]]]:
+               progress: bool | None = None, log: Callable[[str], None] | None = None) -> dict[str, dict[str, list[str]]]:
     """Evaluate several networks on the same sequences in one batched pass; frames decoded once.
 
     A network identical to another (same weights and settings: ``model_fingerprint``) is tracked
@@ -202,11 +222,14 @@ def run_models(jobs: Sequence[ModelJob], sequences: Sequence[OTBSequence], track
     if total:
         by_name = {j.name: j for j in jobs}
         wanted = {n for names_ in todo_by_seq.values() for n in names_}
+        desc = f"OPE {len(wanted)} network(s) x {len(sequences)} sequences"
+        frames_total = sum((len(s) - 1) * len(todo_by_seq[s.name]) for s in sequences)
         with FramePool(decode_workers) as pool:
             engine = MultiSiamFC({n: by_name[n].model for n in names if n in wanted}, cfg, device, batch_size,
                                  amp=amp, crop_backend=crop_backend, frame_pool=pool)
-            for index, name, boxes_otb, times in track(engine.track(work), total=total, enabled=progress,
-                                                       desc=f"OPE {len(wanted)} model(s) x {len(sequences)} seq"):
+            heartbeat = _Heartbeat(desc, frames_total, log if log is not None else print)
+            for index, name, boxes_otb, times in track(engine.track(work, heartbeat), total=total, enabled=progress,
+                                                       desc=desc, log=log):
                 job = by_name[name]
                 _write_sequence(job.run_dir, name, sequences[index].name, boxes_otb, times, job.primary)
                 outcome[name]["tracked"].append(sequences[index].name)
@@ -320,7 +343,7 @@ def run_evaluation(params: Mapping[str, Any] | EvalConfig, tracker_cfg: TrackerC
             f"trackers {main_names}" + (f", sweep {[j.name for j in sweep]}" if sweep else "")
             + f"; {len(jobs)} network(s) batched over {cfg.batch_sequences} sequences")
         outcome = run_models(jobs, sequences, tracker_cfg, device, cfg.batch_sequences, cfg.crop_backend, amp,
-                             cfg.decode_workers, cfg.resume, progress=progress)
+                             cfg.decode_workers, cfg.resume, progress=progress, log=log)
         for name, r in outcome.items():
             log(f"[eval] {name}: tracked {len(r['tracked'])}, copied from an identical network "
                 f"{len(r['copied'])}, reused {len(r['reused'])}")

@@ -22,7 +22,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -164,9 +164,12 @@ class MultiSiamFC:
                 for t, (b, r, c), sd in zip(tracks, peaks.tolist(), sides)]
 
     @torch.inference_mode()
-    def track(self, jobs: Sequence[tuple[Sequence[Frame], Sequence[float], Sequence[str]]]
-              ) -> Iterator[tuple[int, str, np.ndarray, np.ndarray]]:
-        """Yields ``(job index, model name, boxes (N, 4) 1-based OTB, seconds (N,))`` as sequences finish."""
+    def track(self, jobs: Sequence[tuple[Sequence[Frame], Sequence[float], Sequence[str]]],
+              on_step: Callable[[int], None] | None = None) -> Iterator[tuple[int, str, np.ndarray, np.ndarray]]:
+        """Yields ``(job index, model name, boxes (N, 4) 1-based OTB, seconds (N,))`` as sequences finish.
+
+        ``on_step(frames)`` after every step, with the frames it tracked (all models): progress.
+        """
         waiting = deque((i, job) for i, job in enumerate(jobs) if job[2] and len(job[0]))
         slots: list[_Slot] = []
         kernels: dict[str, torch.Tensor] = {}
@@ -209,6 +212,8 @@ class MultiSiamFC:
                         t.times.append(share)
                 for s in slots:
                     s.position += 1
+                if on_step is not None:
+                    on_step(sum(len(s.tracks) for s in slots))
         finally:
             for s in slots:
                 s.feed.close()

@@ -100,8 +100,11 @@ def safe_torch_load(path: str | Path, map_location: str | torch.device = "cpu") 
         pass
     try:
         wanted = torch.serialization.get_unsafe_globals_in_checkpoint(path)
-    except Exception:  # noqa: BLE001 - an old (non-zip) format: say so without the list
+    except Exception:  # noqa: BLE001 - not a zip file: the unpickler's message tells
         wanted = []
+    if not wanted and "Unsupported global" not in str(first):
+        raise CheckpointError(f"checkpoint {path} is unreadable (truncated or not a torch file): "
+                              f"{type(first).__name__}: {str(first).splitlines()[-1][:300]}") from first
     raise CheckpointError(
         f"refused to open {path}: loading it would import or run code from the file "
         f"({', '.join(wanted) if wanted else str(first).splitlines()[-1][:200]}), and files are only opened as "
