@@ -180,3 +180,22 @@ def test_a_pickle_that_would_run_code_is_refused(tmp_path):
         with pytest.raises(WeightsError, match="refused .*run code"):
             import_weights(tmp_path / "evil_weights.pth", source)
     assert not marker.exists()
+
+
+def test_old_checkpoints_with_numpy_rng_state_still_open(tmp_path):
+    """Checkpoints written before RNG states became tensors hold a NumPy array: still readable."""
+    import random
+
+    from siamfc_lib.model import build_model
+    from siamfc_lib.training.checkpoints import FORMAT, restore_rng_states
+
+    np.random.seed(5)
+    old = {"format": FORMAT, "epoch": 3, "width": 0.25, "head_bias": True, "model": build_model(0.25).state_dict(),
+           "rng": {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}}
+    torch.save(old, tmp_path / "old.pth")
+    expected = np.random.rand(3)
+    np.random.seed(0)
+    ckpt = load_checkpoint(tmp_path / "old.pth")
+    restore_rng_states(ckpt["rng"])
+    assert np.array_equal(np.random.rand(3), expected)
+    assert load_model_from_checkpoint(tmp_path / "old.pth").width == 0.25
