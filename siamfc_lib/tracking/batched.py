@@ -12,9 +12,9 @@ Crops are cut the way the one-sequence tracker cuts them on the same device ("au
 accelerators), so boxes equal :class:`SiamFCTracker`'s to float tolerance
 (tests/test_batched_tracking.py).
 
-Timing (got10k's per-frame times): a model's step time is divided equally among the
-sequences in it; frame 0's time is that model's ``init`` (exemplar) call. Image decoding is
-not timed, as in got10k.
+Timing (got10k's per-frame times): a step's time is divided equally among the tracks in it
+(host path: per model; device path: all models, queued back to back and read back once);
+frame 0's time is that model's ``init`` (exemplar) call. Image decoding is not timed, as in got10k.
 """
 from __future__ import annotations
 
@@ -154,14 +154,41 @@ class MultiSiamFC:
         return canvas.to(self.device, non_blocking=True), frame_hw, (hc, wc)
 
     def _device_step(self, model: _Model, tracks: list[_Track], frames: torch.Tensor, frame_hw, canvas_hw,
-                     kernels: torch.Tensor) -> list[np.ndarray]:
+                     kernels: torch.Tensor) -> torch.Tensor:
+        """Queue one model's step on the device; its (B, 3) peaks are read back with the others'."""
         sides = np.stack([t.state.search_side * self.scales for t in tracks])
         centres = np.stack([t.state.centre for t in tracks])
         theta = torch.from_numpy(pyramid_theta(centres, sides, canvas_hw, self.cfg.geometry.instance_size))
         pad = torch.from_numpy(np.stack([t.state.pad_color for t in tracks]).astype(np.float32))
-        peaks = model.pyramid(frames, theta.to(self.device), pad.to(self.device), kernels, frame_hw)
-        return [t.state.move(int(b), int(r), int(c), sd, self.scales, self.cfg)
-                for t, (b, r, c), sd in zip(tracks, peaks.tolist(), sides)]
+        return model.pyramid(frames, theta.to(self.device), pad.to(self.device), kernels, frame_hw)
+
+    def _grid_step(self, slots: list[_Slot], images: list[np.ndarray], kernels: dict[str, torch.Tensor]) -> None:
+        """Every model's step queued back to back, ONE read-back of all peaks (one host sync per step).
+
+        Each track is charged the step's wall time (upload included) divided by the tracks in it.
+        """
+        start = time.perf_counter()
+        frames_t, frame_hw, canvas_hw = self._upload(images)
+        queued = []
+        for name, model in self.models.items():
+            members = [i for i, s in enumerate(slots) if name in s.tracks]
+            if not members:
+                continue
+            tracks = [slots[i].tracks[name] for i in members]
+            if name not in kernels:
+                kernels[name] = torch.cat([t.kernel for t in tracks]).repeat_interleave(len(self.scales), dim=0)
+            whole = len(members) == len(slots)
+            sel = frames_t if whole else frames_t[members]
+            hw = frame_hw if frame_hw is None or whole else frame_hw[members]
+            queued.append((tracks, self._device_step(model, tracks, sel, hw, canvas_hw, kernels[name])))
+        peaks = torch.cat([p for _, p in queued]).tolist()
+        everyone = [t for tracks, _ in queued for t in tracks]
+        for t, (b, r, c) in zip(everyone, peaks):
+            t.boxes.append(t.state.move(int(b), int(r), int(c), t.state.search_side * self.scales, self.scales,
+                                        self.cfg))
+        share = (time.perf_counter() - start) / max(1, len(everyone))
+        for t in everyone:
+            t.times.append(share)
 
     @torch.inference_mode()
     def track(self, jobs: Sequence[tuple[Sequence[Frame], Sequence[float], Sequence[str]]],
@@ -190,26 +217,19 @@ class MultiSiamFC:
                     continue
                 images = [s.feed.next() for s in slots]
                 if self.crop_backend == "grid":
-                    frames_t, frame_hw, canvas_hw = self._upload(images)
-                for name, model in self.models.items():
-                    members = [i for i, s in enumerate(slots) if name in s.tracks]
-                    if not members:
-                        continue
-                    tracks = [slots[i].tracks[name] for i in members]
-                    start = time.perf_counter()
-                    if self.crop_backend == "warp":
+                    self._grid_step(slots, images, kernels)
+                else:
+                    for name, model in self.models.items():
+                        members = [i for i, s in enumerate(slots) if name in s.tracks]
+                        if not members:
+                            continue
+                        tracks = [slots[i].tracks[name] for i in members]
+                        start = time.perf_counter()
                         new_boxes = self._host_step(model, tracks, [images[i] for i in members])
-                    else:
-                        if name not in kernels:
-                            kernels[name] = torch.cat([t.kernel for t in tracks]).repeat_interleave(
-                                len(self.scales), dim=0)
-                        sel = frames_t if len(members) == len(slots) else frames_t[members]
-                        hw = frame_hw if frame_hw is None or len(members) == len(slots) else frame_hw[members]
-                        new_boxes = self._device_step(model, tracks, sel, hw, canvas_hw, kernels[name])
-                    share = (time.perf_counter() - start) / len(tracks)   # peaks read back: synchronised
-                    for t, box in zip(tracks, new_boxes):
-                        t.boxes.append(box)
-                        t.times.append(share)
+                        share = (time.perf_counter() - start) / len(tracks)
+                        for t, box in zip(tracks, new_boxes):
+                            t.boxes.append(box)
+                            t.times.append(share)
                 for s in slots:
                     s.position += 1
                 if on_step is not None:

@@ -30,8 +30,9 @@ def usable_cores() -> int:
 
 
 def default_decode_workers() -> int:
-    """One worker per spare core (the tracker keeps one), at most 4: decoding a frame costs a few ms."""
-    return max(0, min(4, usable_cores() - 1))
+    """One worker per spare core (the tracker keeps one), at most 15: a GPU tracks many sequences
+    x networks per decoded frame, but a 640x480 JPEG still costs a core a few ms."""
+    return max(0, min(15, usable_cores() - 1))
 
 
 def _init_worker() -> None:
