@@ -54,7 +54,8 @@ def test_identical_checkpoints_are_not_tracked_again(train_and_otb, tmp_path, tr
     run_evaluation(params, log=messages.append)
     # SiamFC = last.pth = e2 and SiamFC-untrained = e0: three distinct networks, two sequences each
     assert sorted(name for _, name in tracked_networks) == sorted(["SiamFC", "SiamFC-untrained", "SiamFC_e1"] * 2)
-    assert any("SiamFC_e2: tracked 0, copied from an identical network 2" in m for m in messages)
+    assert any("SiamFC_e2: tracked 0, reused 0, copied 2 from an identical network" in m for m in messages)
+    assert any("SiamFC: tracked 2, reused 0" in m for m in messages)
     a = np.loadtxt(run / "results" / "SiamFC" / "SynthA.txt", delimiter=",")
     b = np.loadtxt(run / "sweep" / "results" / "SiamFC_e2" / "SynthA.txt", delimiter=",")
     assert np.array_equal(a, b)

@@ -345,8 +345,8 @@ def run_evaluation(params: Mapping[str, Any] | EvalConfig, tracker_cfg: TrackerC
         outcome = run_models(jobs, sequences, tracker_cfg, device, cfg.batch_sequences, cfg.crop_backend, amp,
                              cfg.decode_workers, cfg.resume, progress=progress, log=log)
         for name, r in outcome.items():
-            log(f"[eval] {name}: tracked {len(r['tracked'])}, copied from an identical network "
-                f"{len(r['copied'])}, reused {len(r['reused'])}")
+            log(f"[eval] {name}: tracked {len(r['tracked'])}, reused {len(r['reused'])}"
+                + (f", copied {len(r['copied'])} from an identical network" if r["copied"] else ""))
     else:
         log(f"[eval] {len(sequences)} sequences, {sum(len(s) for s in sequences)} frames, device {device}, "
             f"trackers {main_names}")
