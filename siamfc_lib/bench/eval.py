@@ -74,7 +74,7 @@ def measure_throughput(root: Path, device, width: float, batch: int, models: int
     out["one_sequence_fps"] = round(frames / (time.perf_counter() - start), 2)
 
     def engine_fps(names: list[str]) -> float:
-        with FramePool(decode_workers) as pool:
+        with FramePool(decode_workers, host_compute=torch.device(device).type == "cpu") as pool:
             engine = MultiSiamFC({n: nets[n] for n in names}, device=device, batch_size=batch, frame_pool=pool)
             list(engine.track([(s.img_files[:3], s.gt[0], names[:1]) for s in sequences[:1]]))   # warm-up
             start = time.perf_counter()

@@ -42,7 +42,7 @@ class EvalConfig:
                                       # each frame is then charged step time / active sequences, so fps is
                                       # throughput per sequence, not single-sequence latency
     crop_backend: str = "auto"        # auto (warp on CPU, grid on accelerators) | warp | grid
-    decode_workers: int = -1          # batched: processes decoding frames ahead (-1: one per spare core, max 15)
+    decode_workers: int = -1          # batched: processes decoding frames ahead (-1: cores the tracker leaves free, max 15)
     baseline_workers: int = 0         # CSRT/KCF processes, one core each (0: one per core)
     cuda_graphs: bool = True          # replay the single-sequence step as a CUDA graph (CUDA only)
     amp: str = "none"                 # backbone autocast while tracking: none | bf16 | fp16 (head fp32)

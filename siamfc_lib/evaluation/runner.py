@@ -184,6 +184,7 @@ def run_models(jobs: Sequence[ModelJob], sequences: Sequence[OTBSequence], track
     """
     from ..tracking.batched import MultiSiamFC
     from ..tracking.frames import FramePool
+    from ..tracking.tracker import _as_device
 
     cfg = tracker_cfg or TrackerConfig()
     names = [j.name for j in jobs]
@@ -224,7 +225,7 @@ def run_models(jobs: Sequence[ModelJob], sequences: Sequence[OTBSequence], track
         wanted = {n for names_ in todo_by_seq.values() for n in names_}
         desc = f"OPE {len(wanted)} network(s) x {len(sequences)} sequences"
         frames_total = sum((len(s) - 1) * len(todo_by_seq[s.name]) for s in sequences)
-        with FramePool(decode_workers) as pool:
+        with FramePool(decode_workers, host_compute=_as_device(device).type == "cpu") as pool:
             engine = MultiSiamFC({n: by_name[n].model for n in names if n in wanted}, cfg, device, batch_size,
                                  amp=amp, crop_backend=crop_backend, frame_pool=pool)
             heartbeat = _Heartbeat(desc, frames_total, log if log is not None else print)

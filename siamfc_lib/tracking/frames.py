@@ -29,10 +29,17 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def default_decode_workers() -> int:
-    """One worker per spare core (the tracker keeps one), at most 15: a GPU tracks many sequences
-    x networks per decoded frame, but a 640x480 JPEG still costs a core a few ms."""
-    return max(0, min(15, usable_cores() - 1))
+def default_decode_workers(host_compute: bool = False) -> int:
+    """Workers on the cores the tracker leaves free, at most 15 (a 640x480 JPEG costs a core a few ms).
+
+    ``host_compute``: the network itself runs on the CPU, with ``torch.get_num_threads()`` threads;
+    a decoder on one of those cores stalls every parallel op (measured on 2 cores: 31 -> 14
+    frames/s), so then only cores beyond torch's get workers. An accelerator leaves all but one.
+    """
+    import torch
+
+    busy = torch.get_num_threads() if host_compute else 1
+    return max(0, min(15, usable_cores() - busy))
 
 
 def _init_worker() -> None:
@@ -84,8 +91,8 @@ class FrameFeed:
 class FramePool:
     """``feed(frames)`` gives a :class:`FrameFeed`; ``workers=0`` decodes in this process."""
 
-    def __init__(self, workers: int | None = None, lookahead: int = 4):
-        self.workers = default_decode_workers() if workers is None or workers < 0 else int(workers)
+    def __init__(self, workers: int | None = None, lookahead: int = 4, host_compute: bool = False):
+        self.workers = default_decode_workers(host_compute) if workers is None or workers < 0 else int(workers)
         self.lookahead = lookahead
         self.pool: ProcessPoolExecutor | None = None
         if self.workers > 0:
