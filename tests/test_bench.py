@@ -8,6 +8,8 @@ from siamfc_lib.bench.__main__ import main as bench_main
 pytestmark = pytest.mark.slow
 
 CASES = {
+    "scale": (["--fraction", "0.001", "--full-counts", "--counts-fraction", "0.001", "--workers", "1",
+               "--batches", "2"], ["at_fraction", "full_counts"]),
     "curate": (["--videos", "2", "--frames", "3", "--width", "160", "--height", "120", "--workers", "1"],
                ["crops_per_s_total", "crops_per_s_per_worker"]),
     "lmdb": (["--videos", "2", "--frames", "3", "--reads", "50"], ["write_MB_per_s", "random_read_crops_per_s"]),
@@ -16,9 +18,8 @@ CASES = {
                "--workers", "0", "--crops", "32"], ["results"]),
     "track": (["--device", "cpu", "--width", "0.25", "--frames", "4", "--batch", "2", "--batch-frames", "3"],
               ["runs"]),
-    "eval": (["--device", "cpu", "--sequences", "1", "--frames", "5", "--baselines", "kcf"], []),
-    "scale": (["--fraction", "0.001", "--full-counts", "--counts-fraction", "0.001", "--workers", "1",
-               "--batches", "2"], ["at_fraction", "full_counts"]),
+    "eval": (["--device", "cpu", "--sequences", "2", "--frames", "5", "--baselines", "kcf", "--paper-width", "0.25",
+              "--models", "2"], ["throughput", "projection_paper_05", "device"]),
 }
 
 

@@ -176,7 +176,7 @@ def test_runner_writes_got10k_layout_and_resumes(model, tmp_path):
     messages = []
     run_evaluation(params, progress=False, log=messages.append)
     assert (run / "results" / "SiamFC" / "SynthA.txt").stat().st_mtime_ns == stamp
-    assert any("tracked 0, reused 3" in m for m in messages)
+    assert any("SiamFC: tracked 0, reused 3" in m for m in messages)
     with pytest.raises(Exception, match="unknown parameter"):
         run_evaluation({**params, "otb_rot": "x"})
 

@@ -31,16 +31,18 @@ class EvalConfig:
     baselines: list[str] = field(default_factory=list)   # names from siamfc_lib.tracking.baselines
     tracker_name: str = "SiamFC"
     compare_untrained: bool = True    # also run the network before training (epoch 0 or a fresh init)
-    sweep_epochs: list[int] | None = None  # epochs of the training run to evaluate as well
+    sweep_epochs: list[int] | str | None = None  # epochs of the training run to evaluate as well, or "all"
     viewer_sequence: str | None = None     # the notebook's response viewer (None: the first sequence)
     viewer_max_frames: int = 100      # frames recorded for the viewer (crop + 272x272 map each)
     tiger1_init_omit: bool = False    # True: OTB toolkit's Tiger1 (skip 5 frames); False: got10k's
     dataset_name: str = ""            # report's "dataset"; empty: the otb_root folder name
     resume: bool = True               # skip sequences whose result file exists (got10k run())
     seed: int = 0                     # initialisation of the untrained network when no e0 exists
-    batch_sequences: int = 0          # >1: SiamFC tracks this many sequences in lockstep (0/1: one by one);
+    batch_sequences: int = 16         # >1: SiamFC tracks this many sequences in lockstep (0/1: one by one);
                                       # each frame is then charged step time / active sequences, so fps is
                                       # throughput per sequence, not single-sequence latency
-    crop_backend: str = "auto"        # one-by-one SiamFC: auto | warp | grid (batched always samples on device)
+    crop_backend: str = "auto"        # auto (warp on CPU, grid on accelerators) | warp | grid
+    decode_workers: int = -1          # batched: processes decoding frames ahead (-1: cores the tracker leaves free, max 15)
+    baseline_workers: int = 0         # CSRT/KCF processes, one core each (0: one per core)
     cuda_graphs: bool = True          # replay the single-sequence step as a CUDA graph (CUDA only)
     amp: str = "none"                 # backbone autocast while tracking: none | bf16 | fp16 (head fp32)

@@ -47,6 +47,20 @@ def apply_window(response: np.ndarray, window: np.ndarray, influence: float) -> 
     return (1.0 - influence) * r + influence * window
 
 
+def host_peak(up: np.ndarray, window: np.ndarray, penalty: float, influence: float
+              ) -> tuple[int, np.ndarray, int, int]:
+    """(S, U, U) upsampled maps -> ``(scale, windowed map, row, col)`` with NumPy, as the paper's code.
+
+    The one host-side peak search, shared by the tracker and the batched evaluator so their
+    boxes agree exactly.
+    """
+    peaks = penalise_scales(up.reshape(len(up), -1).max(axis=1), penalty)
+    best = int(np.argmax(peaks))
+    response = apply_window(up[best], window, influence)
+    row, col = np.unravel_index(int(np.argmax(response)), response.shape)
+    return best, response, int(row), int(col)
+
+
 def damped_scale(chosen_factor: float, scale_lr: float) -> float:
     """Paper's scale damping: move ``scale_lr`` of the way from 1 to the chosen factor."""
     return (1.0 - scale_lr) + scale_lr * float(chosen_factor)

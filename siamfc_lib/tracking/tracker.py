@@ -31,7 +31,7 @@ from ..devices import Capabilities, Device, as_device, capabilities, resolve_dev
 from ..data.crops import crop_square
 from .sequence import track_sequence
 from .device_step import PyramidStep, SequenceStep
-from .response import apply_window, hann_window, penalise_scales, scale_factors, upsample_bicubic
+from .response import hann_window, host_peak, scale_factors, upsample_bicubic
 from .search_crops import frame_to_device, grid_crops, pyramid_theta, warp_crops
 from .state import TrackState
 
@@ -166,10 +166,7 @@ class SiamFCTracker:
         cfg, geo, st = self.cfg, self.cfg.geometry, self.state
         raw, crops, sides = self.responses(frame_rgb)
         up = upsample_bicubic(raw, cfg.response_up).cpu().numpy()
-        peaks = penalise_scales(up.reshape(len(up), -1).max(axis=1), cfg.scale_penalty)
-        best = int(np.argmax(peaks))
-        response = apply_window(up[best], self.window, cfg.window_influence)
-        row, col = np.unravel_index(int(np.argmax(response)), response.shape)
+        best, response, row, col = host_peak(up, self.window, cfg.scale_penalty, cfg.window_influence)
         if self.record:
             crop = crops[best] if crops is not None else crop_square(
                 frame_rgb, *st.centre, float(sides[best]), geo.instance_size, st.pad_color)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import io
+import pickle
 import random
 from pathlib import Path
 from typing import Any
@@ -33,15 +34,20 @@ def epoch_path(run_dir: str | Path, epoch: int) -> Path:
 
 
 def rng_states() -> dict[str, Any]:
-    states = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    """Every generator's state in types ``torch.load(weights_only=True)`` reads (NumPy's key as a tensor)."""
+    kind, key, pos, has_gauss, cached = np.random.get_state()
+    numpy_state = (kind, torch.from_numpy(key.astype(np.int64)), int(pos), int(has_gauss), float(cached))
+    states = {"python": random.getstate(), "numpy": numpy_state, "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         states["cuda"] = torch.cuda.get_rng_state_all()
     return states
 
 
 def restore_rng_states(states: dict[str, Any]) -> None:
-    random.setstate(states["python"])
-    np.random.set_state(states["numpy"])
+    random.setstate(tuple(v if not isinstance(v, list) else tuple(v) for v in states["python"]))
+    kind, key, *rest = states["numpy"]
+    key = key.numpy() if isinstance(key, torch.Tensor) else np.asarray(key)
+    np.random.set_state((kind, key.astype(np.uint32), *rest))
     torch.set_rng_state(states["torch"])
     if "cuda" in states and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["cuda"])
@@ -86,14 +92,49 @@ def resolve_checkpoint(path_or_run_dir: str | Path) -> Path:
     return path
 
 
-def load_checkpoint(path_or_run_dir: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """The checkpoint dictionary; truncated or foreign files raise :class:`CheckpointError`."""
-    path = resolve_checkpoint(path_or_run_dir)
+def _old_numpy_globals() -> list:
+    """Exactly what checkpoints written before RNG states became tensors need: NumPy's array
+    reconstruction (their ``np.random.get_state()`` key), nothing that can run other code."""
+    core = getattr(np, "_core", None) or np.core
+    return [core.multiarray._reconstruct, np.ndarray, np.dtype, type(np.dtype(np.uint32))]
+
+
+def safe_torch_load(path: str | Path, map_location: str | torch.device = "cpu") -> Any:
+    """``torch.load(weights_only=True)``: a file that would import or run code is refused, never run.
+
+    Checkpoints of older versions of this project hold NumPy arrays; only those types are
+    allowed on a second try. Anything else raises :class:`CheckpointError` naming what it wanted.
+    """
     try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=False)
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        first = exc
     except Exception as exc:  # noqa: BLE001 - torch raises many types for a damaged file
         raise CheckpointError(f"checkpoint {path} is unreadable (truncated or not a torch file): "
                               f"{type(exc).__name__}: {exc}") from exc
+    try:
+        with torch.serialization.safe_globals(_old_numpy_globals()):
+            return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception:  # noqa: BLE001 - report the first, more telling, refusal
+        pass
+    try:
+        wanted = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+    except Exception:  # noqa: BLE001 - not a zip file: the unpickler's message tells
+        wanted = []
+    if not wanted and "Unsupported global" not in str(first):
+        raise CheckpointError(f"checkpoint {path} is unreadable (truncated or not a torch file): "
+                              f"{type(first).__name__}: {str(first).splitlines()[-1][:300]}") from first
+    raise CheckpointError(
+        f"refused to open {path}: loading it would import or run code from the file "
+        f"({', '.join(wanted) if wanted else str(first).splitlines()[-1][:200]}), and files are only opened as "
+        "plain tensors. A SiamFC checkpoint of this project never needs that; for released weights use "
+        "`python -m siamfc_lib.weights import FILE --from {hl,sz,matconvnet} --out CHECKPOINT.pth`") from first
+
+
+def load_checkpoint(path_or_run_dir: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """The checkpoint dictionary; truncated or foreign files raise :class:`CheckpointError`."""
+    path = resolve_checkpoint(path_or_run_dir)
+    ckpt = safe_torch_load(path, map_location)
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise CheckpointError(f"checkpoint {path} is not a SiamFC training checkpoint ({FORMAT})")
     ckpt["path"] = str(path)
