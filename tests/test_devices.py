@@ -9,11 +9,7 @@ from siamfc_lib import devices
 from siamfc_lib.devices import Device, DeviceError
 
 
-@pytest.fixture(autouse=True)
-def _fresh_npu_cache():
-    devices._reset_npu_cache()
-    yield
-    devices._reset_npu_cache()
+pytestmark = pytest.mark.usefixtures("fresh_npu_cache")
 
 
 def _stand_in_torch_npu(available=True, count=8):

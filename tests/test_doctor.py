@@ -5,14 +5,10 @@ import sys
 
 import pytest
 
-from siamfc_lib import devices, doctor
+from siamfc_lib import doctor
 
 
-@pytest.fixture(autouse=True)
-def _fresh_npu_cache():
-    devices._reset_npu_cache()
-    yield
-    devices._reset_npu_cache()
+pytestmark = pytest.mark.usefixtures("fresh_npu_cache")
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ import torch
 
 import npu_standin
 from otb_fixtures import moving_target_frames, write_sequence
-from siamfc_lib import devices
+
 from siamfc_lib.config import preset
 from siamfc_lib.config.tracking import TrackerConfig
 from siamfc_lib.devices import DeviceError
@@ -20,11 +20,7 @@ from siamfc_lib.tracking.batched import BatchedSiamFC
 from siamfc_lib.tracking.tracker import SiamFCTracker
 
 
-@pytest.fixture(autouse=True)
-def _fresh_npu_cache():
-    devices._reset_npu_cache()
-    yield
-    devices._reset_npu_cache()
+pytestmark = pytest.mark.usefixtures("fresh_npu_cache")
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 import npu_standin
-from siamfc_lib import devices
+
 from siamfc_lib.config import preset
 from siamfc_lib.devices import DeviceError
 from siamfc_lib.training import launch as launch_mod
@@ -14,11 +14,7 @@ from siamfc_lib.training.preflight import PreflightError, check_launch
 from siamfc_lib.training.synthetic_crops import write_synthetic_curation
 
 
-@pytest.fixture(autouse=True)
-def _fresh_npu_cache():
-    devices._reset_npu_cache()
-    yield
-    devices._reset_npu_cache()
+pytestmark = pytest.mark.usefixtures("fresh_npu_cache")
 
 
 @pytest.fixture(scope="module")
@@ -64,12 +60,12 @@ def test_layout_and_loss_scale_errors_name_the_fix(data, monkeypatch):
 
 
 def test_missing_curated_dataset(data, no_torchrun):
-    with pytest.raises(PreflightError, match=r"no curated dataset at .*missing\): run 01_curate first"):
+    with pytest.raises(PreflightError, match=r"no curated dataset at .*absent \(neither manifest.columns nor manifest.json; .*\): run 01_curate first"):
         launch_mod.launch(_cfg(data, device="cpu", data_path=str(data / "absent")), npus=2)
 
 
 def test_missing_lmdb(data, no_torchrun):
-    with pytest.raises(PreflightError, match="no LMDB at .*NOLMDB.lmdb.*run 02_lmdb"):
+    with pytest.raises(PreflightError, match="no LMDB: .*NOLMDB.lmdb.*02_lmdb writes it"):
         launch_mod.launch(_cfg(data, device="cpu", data_path=str(data / "NOLMDB")), npus=2)
     check_launch(_cfg(data, device="cpu", data_path=str(data / "NOLMDB"), lmdb_path=""), npus=2)  # folder reads
 
