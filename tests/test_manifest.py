@@ -63,7 +63,7 @@ def test_same_content_same_bytes_and_damage_is_named(tmp_path):
         Manifest.load(a)
     shutil.rmtree(b)
     b.mkdir()
-    with pytest.raises(FileNotFoundError, match="run 01_curate"):
+    with pytest.raises(FileNotFoundError, match="01_curate writes it"):
         Manifest.load(b)
 
 

@@ -199,7 +199,7 @@ def test_killed_node_stops_the_job_and_the_node_without_checkpoints_resumes_exac
     # 1. a run_dir per node (only rank 0 writes checkpoints, so node 1 has none); node 1 (its agent
     #    and its rank) is killed in the middle of epoch 3. The lr is scaled linearly (x2) with a
     #    14-step warm-up, so the resume below lands inside the warm-up.
-    scaled = dict(lr_scaling="linear", lr_warmup_epochs=3.5)
+    scaled = dict(lr_scaling="linear", lr_warmup_epochs=3.5, keep_checkpoints=0)   # e1 is copied below
     cfgs = [_cfg(tmp_path, "run0", epochs=50, **scaled), _cfg(tmp_path, "run1", epochs=50, **scaled)]
     killed_at: list[float] = []
 

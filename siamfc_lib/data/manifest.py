@@ -325,8 +325,9 @@ class Manifest:
             manifest.path = columns
             return manifest
         if legacy is None or not legacy.exists():
+            named = path if path.name in (COLUMNS_NAME, MANIFEST_NAME) else folder / COLUMNS_NAME
             raise not_found(f"no curation manifest ({COLUMNS_NAME} or {MANIFEST_NAME}; is data_path the "
-                            "curated folder?)", folder / COLUMNS_NAME, "curation")
+                            "curated folder?)", named, "curation")
         manifest = _read_json(legacy)
         if convert:
             try:
