@@ -29,13 +29,13 @@ import torch
 
 from ..config.tracking import TrackerConfig
 from ..data.crops import crop_square
+from ..devices import Capabilities
 from .device_step import PyramidStep
 from .frames import FrameFeed, FramePool
 from .response import hann_window, host_peak, scale_factors, upsample_bicubic
 from .search_crops import pyramid_theta, warp_crops
 from .state import TrackState
 from .tracker import placement, use_channels_last
-from ..devices import Capabilities
 
 Frame = np.ndarray | str | Path
 
