@@ -338,3 +338,14 @@ def synchronize(device: Device) -> None:
         torch.cuda.synchronize(device.index)
     elif device.kind == "npu":
         torch_npu_module().npu.synchronize()
+
+
+def device_name(device: Device) -> str:
+    """What the hardware is called, for logs and reports (the CPU with the threads torch uses)."""
+    if device.kind == "cuda":
+        return torch.cuda.get_device_name(device.index)
+    if device.kind == "npu":
+        return str(torch_npu_module().npu.get_device_name(device.index))
+    import platform
+
+    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"

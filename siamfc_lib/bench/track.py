@@ -16,7 +16,6 @@ A variant that fails reports ``{"error": ...}`` instead of stopping the benchmar
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 import traceback
 from typing import Callable
@@ -25,7 +24,7 @@ import numpy as np
 import torch
 
 from ..config.tracking import TrackerConfig
-from ..devices import Device, resolve_device, synchronize
+from ..devices import Device, device_name, resolve_device, synchronize
 from ..model import build_model
 from ..tracking.batched import BatchedSiamFC
 from ..tracking.tracker import SiamFCTracker
@@ -114,12 +113,6 @@ def batched(width: float, dev: Device, sequences: int, frames: int, amp: str | N
     return {"sequences": sequences, "frames_per_sequence": frames, "fps_total": round(total / seconds, 1),
             "fps_per_sequence_recorded": round(float(np.mean([(frames - 1) / t for t in per_sequence])), 1),
             "seconds": round(seconds, 3)}
-
-
-def device_name(dev: Device) -> str:
-    if dev.kind == "cuda":
-        return torch.cuda.get_device_name(dev.index)
-    return platform.processor() or platform.machine()
 
 
 def measure(width: float, dev: Device, frames: int, batch_sizes: list[int], batch_frames: int) -> dict:

@@ -14,13 +14,12 @@ import time
 import torch
 
 from ..config import preset
-from ..devices import (Device, autocast_dtype, capabilities, check_compile, make_grad_scaler, resolve_device,
-                       synchronize, use_channels_last)
+from ..devices import (Device, autocast_dtype, capabilities, check_compile, device_name, make_grad_scaler,
+                       resolve_device, synchronize, use_channels_last)
 from ..model import build_model
 from ..training.pairs import PairSampler, pair_loader
 from ..training.schedule import build_optimizer
 from ..training.step import TrainStep, to_network_input, tune_backend
-from ..training.trainer import device_name
 from .loader import add_data_args, open_pair_dataset
 
 

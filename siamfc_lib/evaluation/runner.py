@@ -21,14 +21,13 @@ import torch
 from ..config.core import build
 from ..config.tracking import EvalConfig, TrackerConfig
 from ..data.otb import OTBDataset, OTBSequence
-from ..devices import resolve_device
+from ..devices import device_name, resolve_device
 from ..io_utils import atomic_write_text
 from ..progress import track
 from ..reporting.labels import dataset_label, write_eval_info
 from ..tracking.baselines import make_baselines
 from ..tracking.batched import BatchedSiamFC
 from ..tracking.tracker import SiamFCTracker
-from ..training.trainer import device_name
 from .report import Evaluation, evaluate_tracker, primary_times_path, result_path, times_path, write_reports
 
 UNTRAINED_SUFFIX = "-untrained"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import platform
 import time
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,8 @@ from .. import progress as progress_mod
 from ..config import TrainConfig, to_dict
 from ..data.crop_store import open_crop_store
 from ..data.manifest import Manifest
-from ..devices import (Device, autocast_dtype, capabilities, check_compile, make_grad_scaler, resolve_device,
-                       synchronize, use_channels_last)
+from ..devices import (Device, autocast_dtype, capabilities, check_compile, device_name, make_grad_scaler,
+                       resolve_device, synchronize, use_channels_last)
 from ..io_utils import atomic_write_text
 from ..model import build_model
 from ..model.losses import balanced_logistic_loss
@@ -40,14 +39,9 @@ class NonFiniteLossError(FloatingPointError):
     """The training loss became NaN or infinite; the last good epoch is on disk."""
 
 
-def device_name(device: Device) -> str:
-    if device.kind == "cuda":
-        return torch.cuda.get_device_name(device.index)
-    if device.kind == "npu":
-        from ..devices import torch_npu_module
-
-        return str(torch_npu_module().npu.get_device_name(device.index))
-    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+def _fps_text(rate: float) -> str:
+    """Pairs/s for the seed's "FPS:" log lines; steps inside the warm-up are not timed."""
+    return "(warm-up)" if math.isnan(rate) else f"{rate:.1f}"
 
 
 def precision_name(dtype: torch.dtype | None) -> str:
@@ -241,7 +235,7 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
                                   lr=optimizer.param_groups[0]["lr"], pairs_per_s=rate,
                                   seconds=elapsed_before + now - run_start, overflow_skipped=overflow)
                     logger.info(f"Epoch: [{epoch + 1}][{i + 1}/{steps}] Loss: {interval_loss:.4f} "
-                                f"FPS: {rate:.1f} lr: {optimizer.param_groups[0]['lr']:.3g}")
+                                f"FPS: {_fps_text(rate)} lr: {optimizer.param_groups[0]['lr']:.3g}")
                 interval_sum.zero_()
                 interval_n = 0
         train_loss = float(ctx.all_reduce_sum(loss_sum) / (steps * ctx.world_size))
