@@ -29,13 +29,13 @@ import hashlib
 import json
 import mmap
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ..io_utils import atomic_open
 from ..paths import not_found
 
 MANIFEST_NAME = "manifest.json"            # the first format, still read
@@ -286,21 +286,12 @@ class Manifest:
         header = json.dumps({"format": COLUMNS_FORMAT, "meta": self.meta, "arrays": layout},
                             sort_keys=True, separators=(",", ":")).encode()
         start = -(-(len(MAGIC) + 8 + len(header)) // ALIGN) * ALIGN
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:  # streamed (no second copy in memory), then renamed: a crash leaves the old file or none
-            with os.fdopen(fd, "wb") as f:
-                f.write(MAGIC + len(header).to_bytes(8, "little") + header)
-                f.write(b"\0" * (start - len(MAGIC) - 8 - len(header)))
-                for arr in arrays:
-                    f.write(memoryview(arr.reshape(-1)).cast("B") if arr.size else b"")
-                    f.write(b"\0" * (-arr.nbytes % ALIGN))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_open(path) as f:   # streamed (no second copy in memory); a crash leaves the old file or none
+            f.write(MAGIC + len(header).to_bytes(8, "little") + header)
+            f.write(b"\0" * (start - len(MAGIC) - 8 - len(header)))
+            for arr in arrays:
+                f.write(memoryview(arr.reshape(-1)).cast("B") if arr.size else b"")
+                f.write(b"\0" * (-arr.nbytes % ALIGN))
         return path
 
     @classmethod

@@ -12,7 +12,6 @@ its result files copied instead of being tracked again.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Sequence
 from ..config.tracking import TrackerConfig
 from ..data.otb import OTBSequence
 from ..devices import resolve_device
-from ..io_utils import atomic_write_text
+from ..io_utils import atomic_write_text, file_sha256
 from ..paths import not_found
 from .report import Evaluation
 from .runner import ModelJob, evaluate_run, load_checkpoint_model, run_models
@@ -67,14 +66,6 @@ def select_epochs(train_run_dir: str | Path, epochs: Sequence[int] | str | None)
     return {e: available[e] for e in wanted}
 
 
-def file_digest(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def sweep_table(result: dict) -> str:
     """Markdown: one row per epoch, last and best marked (best flagged as test-set selection)."""
     last, best = result["last"]["epoch"], result["best"]["epoch"]
@@ -99,7 +90,7 @@ def sweep_epochs(train_run_dir: str | Path, sequences: Sequence[OTBSequence], ev
     """
     wanted = select_epochs(train_run_dir, epochs)
     eval_run_dir = Path(eval_run_dir)
-    digests = {e: file_digest(p) for e, p in wanted.items()}
+    digests = {e: file_sha256(p) for e, p in wanted.items()}
     loaded: dict[str, object] = {}
     jobs = []
     for epoch, path in wanted.items():

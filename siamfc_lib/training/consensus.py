@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..io_utils import file_sha256
 from .checkpoints import checkpoint_dir, load_checkpoint
 from .context import DistributedContext
 from .fingerprint import data_fingerprint
@@ -48,11 +49,7 @@ def where(report: dict[str, Any]) -> str:
 def _file_summary(path: Path) -> dict[str, Any] | None:
     if not path.exists():
         return None
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return {"path": str(path), "size": path.stat().st_size, "sha256": h.hexdigest()}
+    return {"path": str(path), "size": path.stat().st_size, "sha256": file_sha256(path)}
 
 
 def start_report(cfg, ctx: DistributedContext, run_dir: Path) -> dict[str, Any]:

@@ -16,16 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from ..data.manifest import COLUMNS_NAME
+from ..io_utils import file_sha256
 
 EDGE_RECORDS = 4          # LMDB records hashed at each end
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def manifest_fingerprint(data_path: str | Path) -> dict[str, Any]:
@@ -42,7 +35,7 @@ def manifest_fingerprint(data_path: str | Path) -> dict[str, Any]:
         files = columns
     if not files:
         return {"error": f"no manifest* file in {root}"}
-    return {p.relative_to(root).as_posix(): f"{p.stat().st_size} bytes sha256 {_sha256(p)[:16]}" for p in files}
+    return {p.relative_to(root).as_posix(): f"{p.stat().st_size} bytes sha256 {file_sha256(p)[:16]}" for p in files}
 
 
 def lmdb_fingerprint(lmdb_path: str | Path) -> dict[str, Any]:

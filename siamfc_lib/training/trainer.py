@@ -228,9 +228,8 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
                 _check_finite(interval_loss, epoch, global_step, run_dir)
                 now = time.perf_counter()
                 rate = rate_pairs / (now - rate_start) if rate_start is not None and now > rate_start else math.nan
-                overflow = int(ctx.all_reduce_sum(step.overflow_steps.clone()).item()) // ctx.world_size \
-                    if scaler.is_enabled() else None
-                if ctx.is_main:
+                if ctx.is_main:   # DDP all-reduces gradients before the overflow check: every rank skips alike
+                    overflow = int(step.overflow_steps.item()) if scaler.is_enabled() else None
                     metrics.write(kind="step", epoch=epoch + 1, step=global_step, loss=interval_loss,
                                   lr=optimizer.param_groups[0]["lr"], pairs_per_s=rate,
                                   seconds=elapsed_before + now - run_start, overflow_skipped=overflow)
