@@ -167,8 +167,11 @@ def test_one_copy_on_disk_after_verification_and_the_folder_still_reads(curated,
     folder.close()
     again = pack_lmdb(LmdbConfig(data_path=str(data_path)), progress=False)
     assert again["verified"] and again["added"] == 0 and again["crop_files_removed"] == 0
-    (Path(report["lmdb_path"]) / "siamfc-packed.json").unlink()   # no stamp: the full check runs
-    assert pack_lmdb(LmdbConfig(data_path=str(data_path)), progress=False)["keys_present"] == len(expected)
+    stamp = Path(report["lmdb_path"]) / "siamfc-packed.json"
+    stamp.unlink()   # no stamp: the full check runs, finds every key and writes the stamp again
+    full = pack_lmdb(LmdbConfig(data_path=str(data_path)), progress=False)
+    assert full["added"] == 0 and full["keys_present"] == len(expected) and full["missing"] == 0
+    assert stamp.exists()
 
 
 def test_a_first_format_manifest_is_read_and_packed(curated, tmp_path):

@@ -4,7 +4,6 @@ keeping and /dev/shm sizing."""
 import shutil
 from collections import namedtuple
 
-import numpy as np
 import pytest
 
 from siamfc_lib.data.manifest import COLUMNS_NAME, Manifest, Track, Video, crop_key
@@ -126,4 +125,3 @@ def test_shm_sizing_lowers_prefetch_and_says_how_to_fix(monkeypatch):
     assert prefetch == 3 and "prefetching 3" in note
     assert shm_prefetch(batch, workers=8, processes=1) == (4, None)
     assert shm_prefetch(batch, workers=0, processes=8) == (4, None)
-    assert np.floor(0.8 * (2 << 30) / (batch * 8)) >= prefetch

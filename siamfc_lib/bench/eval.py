@@ -25,12 +25,13 @@ import cv2
 import numpy as np
 import torch
 
+from ..cores import usable_cores
 from ..data.otb import OTBDataset
 from ..devices import resolve_device
 from ..evaluation.metrics import sequence_curves
 from ..evaluation.runner import run_evaluation
 from ..model import build_model
-from ..tracking.frames import FramePool, usable_cores
+from ..tracking.frames import FramePool
 from .track import synthetic_frames
 
 OTB2015_FRAMES = 59_000        # about: 100 targets of OTB2015 (got10k convention)

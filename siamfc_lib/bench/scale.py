@@ -172,14 +172,12 @@ def _stage_manifest(a: dict) -> dict:
     after = _rss_mb()
     out = {"load_s": round(seconds, 2), "crops": crops, "rss_MB": round(after - before, 1),
            "B_per_crop": round((after - before) * 2 ** 20 / crops, 1)}
-    columns = getattr(manifest, "columns", None)
-    if columns is not None:  # columnar: also the arrays' size, and RSS once every page was read
-        out["array_B_per_crop"] = round(sum(a.nbytes for a in columns.values()) / crops, 1)
-        for array in columns.values():
-            array.sum()
-        out["rss_all_pages_read_MB"] = round(_rss_mb() - before, 1)
-        del array
-    del manifest, columns
+    columns = manifest.columns   # also the arrays' size, and RSS once every page was read
+    out["array_B_per_crop"] = round(sum(a.nbytes for a in columns.values()) / crops, 1)
+    for array in columns.values():
+        array.sum()
+    out["rss_all_pages_read_MB"] = round(_rss_mb() - before, 1)
+    del array, manifest, columns
     import gc
 
     gc.collect()

@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from ..boxes import exemplar_context_size, vid_corners_to_cxcywh
+from ..cores import usable_cores
 from ..config.data import CurateConfig
 from ..io_utils import atomic_write_text
 from ..progress import track as progress_track
@@ -189,14 +190,6 @@ def assemble_manifest(cfg: CurateConfig, refs: list[VideoRef], records: dict[str
                           skipped=dict(sorted(skipped.items())), **(extra or {}))
 
 
-def default_workers() -> int:
-    """The cores this process may use (its affinity mask, else the CPU count)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
 def _finished(data_path: Path, refs: list[VideoRef], settings: dict) -> Manifest | None:
     """The manifest of a completed run with these settings and these videos, else None: a
     rerun with nothing to do reads no record (a complete manifest is only written after every
@@ -238,7 +231,7 @@ def curate(cfg: CurateConfig, progress: bool | None = None, log=print) -> dict:
                   *(data_path / RECORDS_DIR).glob(".*.tmp")]:
         stale.unlink(missing_ok=True)
     done = _finished(data_path, refs, settings)
-    workers = max(1, int(cfg.workers or default_workers()))
+    workers = max(1, int(cfg.workers or usable_cores()))
     if done is not None:
         log(f"curate: all {len(refs)} videos under {cfg.vid_root} already curated in {data_path}")
         return _summary(done, refs, [], workers, 0, 0.0, time.perf_counter() - start, data_path)
@@ -263,8 +256,7 @@ def curate(cfg: CurateConfig, progress: bool | None = None, log=print) -> dict:
         work_seconds += rec["seconds"]
         new_crops += rec["crops"]
         problems.extend(rec.get("problems", []))
-        name = rec["video"]["video"] if rec["video"] else rec["name"]
-        records[name] = _chunk(rec)
+        records[rec["name"]] = _chunk(rec)
 
     if workers == 1:
         results = (curate_video(r, cfg) for r in todo)

@@ -29,6 +29,7 @@ from pathlib import Path
 import lmdb
 
 from ..config.data import LmdbConfig
+from ..cores import usable_cores
 from ..io_utils import atomic_write_text
 from ..progress import track as progress_track
 from .crop_store import MOVED_MARKER, decode_rgb
@@ -84,17 +85,16 @@ def estimated_map_size(manifest: Manifest, data_path: Path, page: int = 4096) ->
 
 
 def verify_lmdb(data_path: str | Path, lmdb_path: str | Path, keys, samples: int = 32,
-                instance_size: int = 255, seed: int = 0, present: set[bytes] | None = None,
-                presence: bool = True) -> dict:
-    """Every key present (``presence``); a seeded sample equals its file (where the file still
-    exists) and decodes to ``instance_size``^2. ``present=None`` lists the database's keys."""
+                instance_size: int = 255, seed: int = 0, presence: bool = True) -> dict:
+    """Every key present (``presence``: lists the database's keys); a seeded sample equals its
+    file (where the file still exists) and decodes to ``instance_size``^2."""
     env = lmdb.open(str(lmdb_path), readonly=True, lock=False, subdir=True)
     try:
+        entries = env.stat()["entries"]
+        missing = []
         if presence:
-            present = _present_keys(env) if present is None else present
+            present = _present_keys(env)
             missing = [k for k in keys if k.encode("utf-8") not in present]
-        else:
-            present, missing = range(env.stat()["entries"]), []
         picks = random.Random(seed).sample(range(len(keys)), min(samples, len(keys)))
         sample = [keys[i] for i in picks]
         bad = []
@@ -113,13 +113,13 @@ def verify_lmdb(data_path: str | Path, lmdb_path: str | Path, keys, samples: int
                     bad.append(key)
     finally:
         env.close()
-    return {"keys_expected": len(keys), "keys_present": len(present), "missing": len(missing),
+    return {"keys_expected": len(keys), "keys_present": entries, "missing": len(missing),
             "missing_examples": missing[:5], "samples_checked": len(sample), "samples_bad": bad,
             "verified": not missing and not bad}
 
 
 def _read_threads(cfg: LmdbConfig) -> int:
-    return int(cfg.read_threads or min(32, 4 * (os.cpu_count() or 1)))
+    return int(cfg.read_threads or min(32, 4 * usable_cores()))
 
 
 def _stamp(manifest: Manifest) -> dict:
@@ -206,8 +206,6 @@ def _pack(env, data_path: Path, lmdb_path: Path, todo: list[str], cfg: LmdbConfi
     threads = _read_threads(cfg)
     batches = [todo[i:i + step] for i in range(0, len(todo), step)]
     written = unsynced = 0
-    bar = progress_track(range(len(todo)), desc="lmdb", enabled=progress, unit="crop")
-    ticks = iter(bar)
 
     def read_many(keys: list[str]) -> list[bytes]:
         return [read(k) for k in keys]
@@ -219,7 +217,8 @@ def _pack(env, data_path: Path, lmdb_path: Path, todo: list[str], cfg: LmdbConfi
 
     with ThreadPoolExecutor(threads) as pool:
         ahead = submit(pool, batches[0]) if batches else []
-        for b, keys in enumerate(batches):
+        for b, keys in enumerate(progress_track(batches, desc="lmdb", enabled=progress, unit="batch", size=len,
+                                                size_unit="crop")):
             current = ahead
             ahead = submit(pool, batches[b + 1]) if b + 1 < len(batches) else []
             try:
@@ -241,10 +240,6 @@ def _pack(env, data_path: Path, lmdb_path: Path, todo: list[str], cfg: LmdbConfi
             if unsynced >= cfg.sync_bytes:
                 env.sync(True)
                 unsynced = 0
-            for _ in keys:
-                next(ticks, None)
-    for _ in ticks:
-        pass
     env.sync(True)
     return written
 

@@ -82,10 +82,6 @@ class Video:
     frame_size: list[int]
     tracks: list[Track]
 
-    @classmethod
-    def from_dict(cls, d: dict) -> "Video":
-        return cls(d["video"], d["subset"], list(d["frame_size"]), [Track(**t) for t in d["tracks"]])
-
 
 class KeyList(Sequence):
     """Every crop key, in manifest order, made on demand (2.4M strings would cost ~300 MB)."""

@@ -16,16 +16,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ..cores import one_opencv_thread, usable_cores
 from ..data.otb import OTBSequence
 from ..tracking.baselines import BASELINES
-from ..tracking.frames import usable_cores
 from .report import result_path
-
-
-def _init_worker() -> None:
-    import cv2
-
-    cv2.setNumThreads(1)
 
 
 def _track_one(kind: str, img_files: list[str], box: list[float]) -> tuple[np.ndarray, np.ndarray]:
@@ -53,7 +47,7 @@ def run_baselines(names: Sequence[str], sequences: Sequence[OTBSequence], run_di
     todo.sort(key=lambda job: -len(job[1]))     # longest first: the last worker finishes soonest
     workers = min(len(todo), workers if workers > 0 else usable_cores())
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_init_worker) as pool:
+                             initializer=one_opencv_thread) as pool:
         kinds = {label: key for key, label in BASELINES.items()}
         futures = {pool.submit(_track_one, kinds[name], [str(f) for f in seq.img_files],
                                [float(v) for v in seq.gt[0]]): (name, seq) for name, seq in todo}

@@ -9,7 +9,6 @@ more than the cores it was given.
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -17,16 +16,10 @@ from typing import Sequence
 
 import numpy as np
 
+from ..cores import one_opencv_thread, usable_cores
 from ..data.otb import read_rgb
 
 Frame = np.ndarray | str | Path
-
-
-def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return os.cpu_count() or 1
 
 
 def default_decode_workers(host_compute: bool = False) -> int:
@@ -40,12 +33,6 @@ def default_decode_workers(host_compute: bool = False) -> int:
 
     busy = torch.get_num_threads() if host_compute else 1
     return max(0, min(15, usable_cores() - busy))
-
-
-def _init_worker() -> None:
-    import cv2
-
-    cv2.setNumThreads(1)
 
 
 class FrameFeed:
@@ -97,7 +84,7 @@ class FramePool:
         self.pool: ProcessPoolExecutor | None = None
         if self.workers > 0:
             self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_init_worker)
+                                            initializer=one_opencv_thread)
 
     def feed(self, frames: Sequence[Frame], start: int = 0) -> FrameFeed:
         return FrameFeed(frames, self.pool, self.lookahead, start)

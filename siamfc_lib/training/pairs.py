@@ -143,8 +143,7 @@ def pair_loader(dataset: PairDataset, sampler: PairSampler, batch_size: int, wor
 SHM = "/dev/shm"
 
 
-def shm_prefetch(batch_bytes: int, workers: int, processes: int, wanted: int = 4,
-                 shm: str = SHM) -> tuple[int, str | None]:
+def shm_prefetch(batch_bytes: int, workers: int, processes: int, wanted: int = 4) -> tuple[int, str | None]:
     """Batches each worker may prefetch so that all ranks' batches in flight fit in /dev/shm
     (DataLoader workers hand tensors over through it; containers default to 64 MiB), and a
     message when that is fewer than ``wanted``."""
@@ -153,7 +152,7 @@ def shm_prefetch(batch_bytes: int, workers: int, processes: int, wanted: int = 4
     if workers <= 0:
         return wanted, None
     try:
-        free = shutil.disk_usage(shm).free
+        free = shutil.disk_usage(SHM).free
     except OSError:
         return wanted, None  # no /dev/shm (not Linux): nothing to size
     per_prefetch = batch_bytes * workers * max(1, processes)   # validation runs while training's workers idle
@@ -161,7 +160,7 @@ def shm_prefetch(batch_bytes: int, workers: int, processes: int, wanted: int = 4
     if fits >= wanted:
         return wanted, None
     need = per_prefetch * wanted / 0.8
-    msg = (f"{shm} has {free / 2**20:.0f} MiB free, {need / 2**20:.0f} MiB wanted for {processes} process(es) x "
+    msg = (f"{SHM} has {free / 2**20:.0f} MiB free, {need / 2**20:.0f} MiB wanted for {processes} process(es) x "
            f"{workers} workers x {wanted} prefetched batches: ")
     if fits >= 1:
         return fits, msg + (f"prefetching {fits} batch(es) per worker instead. Give the container more "
