@@ -21,12 +21,11 @@ import torch
 from ..config.core import build
 from ..config.tracking import EvalConfig, TrackerConfig
 from ..data.otb import OTBDataset, OTBSequence
-from ..devices import device_name, resolve_device
+from ..devices import as_device, device_name, resolve_device
 from ..io_utils import atomic_write_text
 from ..progress import track
 from ..reporting.labels import dataset_label, write_eval_info
 from ..tracking.baselines import make_baselines
-from ..tracking.batched import BatchedSiamFC
 from ..tracking.tracker import SiamFCTracker
 from .report import Evaluation, evaluate_tracker, primary_times_path, result_path, times_path, write_reports
 
@@ -97,17 +96,6 @@ def run_tracker(tracker: SequenceTracker, sequences: Iterable[OTBSequence], run_
         _write_sequence(run_dir, tracker.name, seq.name, boxes_otb, times, primary)
         tracked.append(seq.name)
     return tracked
-
-
-def run_batched(tracker: BatchedSiamFC, sequences: Iterable[OTBSequence], run_dir: str | Path,
-                primary: bool = False, resume: bool = True) -> list[str]:
-    """:func:`run_tracker` for many sequences in lockstep: same files, each written as it finishes."""
-    if resume:
-        _keep_results_of_same_tracker(run_dir, tracker)
-    todo = [s for s in sequences if not (resume and result_path(run_dir, tracker.name, s.name).exists())]
-    for index, boxes_otb, times in tracker.track_many([(s.img_files, s.gt[0]) for s in todo]):
-        _write_sequence(run_dir, tracker.name, todo[index].name, boxes_otb, times, primary)
-    return [s.name for s in todo]
 
 
 def _write_sequence(run_dir: str | Path, name: str, sequence: str, boxes_otb: np.ndarray, times: np.ndarray,
@@ -186,7 +174,6 @@ def run_models(jobs: Sequence[ModelJob], sequences: Sequence[OTBSequence], track
     """
     from ..tracking.batched import MultiSiamFC
     from ..tracking.frames import FramePool
-    from ..tracking.tracker import _as_device
 
     cfg = tracker_cfg or TrackerConfig()
     names = [j.name for j in jobs]
@@ -227,7 +214,7 @@ def run_models(jobs: Sequence[ModelJob], sequences: Sequence[OTBSequence], track
         wanted = {n for names_ in todo_by_seq.values() for n in names_}
         desc = f"OPE {len(wanted)} network(s) x {len(sequences)} sequences"
         frames_total = sum((len(s) - 1) * len(todo_by_seq[s.name]) for s in sequences)
-        with FramePool(decode_workers, host_compute=_as_device(device).type == "cpu") as pool:
+        with FramePool(decode_workers, host_compute=as_device(device).kind == "cpu") as pool:
             engine = MultiSiamFC({n: by_name[n].model for n in names if n in wanted}, cfg, device, batch_size,
                                  amp=amp, crop_backend=crop_backend, frame_pool=pool)
             heartbeat = _Heartbeat(desc, frames_total, log if log is not None else print)
@@ -247,12 +234,9 @@ def run_models(jobs: Sequence[ModelJob], sequences: Sequence[OTBSequence], track
 
 
 def make_siamfc(model: torch.nn.Module, cfg: EvalConfig, tracker_cfg: TrackerConfig | None, device,
-                name: str) -> SiamFCTracker | BatchedSiamFC:
-    """The SiamFC tracker the evaluation options ask for (batched when ``batch_sequences > 1``)."""
+                name: str) -> SiamFCTracker:
+    """The one-sequence SiamFC tracker the evaluation options ask for (``batch_sequences: 1``)."""
     amp = None if cfg.amp == "none" else cfg.amp
-    if cfg.batch_sequences > 1:
-        return BatchedSiamFC(model, tracker_cfg, device, cfg.batch_sequences, amp=amp, name=name,
-                             crop_backend=cfg.crop_backend)
     return SiamFCTracker(model, tracker_cfg, device, crop_backend=cfg.crop_backend, name=name,
                          cuda_graphs=cfg.cuda_graphs, amp=amp)
 

@@ -29,7 +29,7 @@ import torch
 
 from ..config.tracking import TrackerConfig
 from ..data.crops import crop_square
-from ..devices import Capabilities
+from ..devices import Capabilities, as_device, synchronize
 from .device_step import PyramidStep
 from .frames import FrameFeed, FramePool
 from .response import hann_window, host_peak, scale_factors, upsample_bicubic
@@ -112,8 +112,7 @@ class MultiSiamFC:
         for name in names:
             start = time.perf_counter()
             kernel = self.models[name].pyramid.features(z_t)
-            if self.device.type != "cpu":
-                kernel.sum().item()       # wait, so the init time is the real one
+            synchronize(as_device(self.device))   # wait, so the init time is the real one
             track = _Track(TrackState(**vars(state)), kernel)
             track.times.append(shared + time.perf_counter() - start)
             track.boxes.append(np.asarray(box_otb, dtype=np.float64))

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from ..config.tracking import TrackerConfig
-from ..devices import Capabilities, Device, as_device, capabilities, resolve_device, synchronize, use_channels_last
+from ..devices import Capabilities, Device, as_device, capabilities, synchronize, use_channels_last
 from ..data.crops import crop_square
 from .sequence import track_sequence
 from .device_step import PyramidStep, SequenceStep
@@ -46,16 +46,6 @@ class TrackerStep:
     scale_factor: float
     crop_centre: tuple[float, float]   # 0-based (cx, cy) of the crop in the frame
     crop_size: float              # side of the crop in frame pixels
-
-
-def _as_device(device: str | Device | torch.device | None) -> torch.device:
-    if device is None:
-        return torch.device("cpu")
-    if isinstance(device, Device):
-        return device.torch
-    if isinstance(device, torch.device):
-        return device
-    return resolve_device(device).torch
 
 
 def placement(device: str | Device | torch.device | None) -> tuple[torch.device, Capabilities]:
@@ -187,8 +177,7 @@ class SiamFCTracker:
         return track_sequence(self, frames, box_otb, sync=self._sync)
 
     def _sync(self) -> None:
-        if self.device.type != "cpu":
-            synchronize(Device(self.device.type, self.device.index))
+        synchronize(as_device(self.device))
 
     def track_video(self, path: str | Path, box_otb: Sequence[float], max_frames: int | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
