@@ -71,4 +71,4 @@ lab: $(LAB_STAMP)
 	$(PY) -m siamfc_lib.interactive lab $(LAB_ARGS)
 
 notebook: $(LAB_STAMP)
-	$(PY) -m siamfc_lib.interactive notebook $(NB) --profile $(PROFILE) $(if $(FORCE),--force) $(LAB_ARGS)
+	$(PY) -m siamfc_lib.interactive notebook $(NB) --profile $(PROFILE) $(if $(filter 1 yes true,$(FORCE)),--force) $(LAB_ARGS)

@@ -14,6 +14,8 @@ import hashlib
 import sys
 from pathlib import Path
 
+from .io_utils import atomic_write_text
+
 KERNEL_NAME = "python3"
 # What `make venv` registers (ipykernel install --display-name); JupyterLab copies it into
 # every notebook it opens, so the committed notebooks carry the same string.
@@ -48,7 +50,7 @@ def normalise_file(path: str | Path) -> bool:
     after = nbformat.writes(nbformat.from_dict(nb)) + "\n"  # exactly how Jupyter's server writes
     if after == before:
         return False
-    path.write_text(after, encoding="utf-8")
+    atomic_write_text(path, after)   # an interrupted strip never leaves half a notebook
     return True
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -116,15 +117,11 @@ def test_html_shows_the_viewer_png_not_a_cdn_widget(tmp_path):
                          "model_module_version": "2.0.0", "state": {}}}, "version_major": 2, "version_minor": 0}}
     path = tmp_path / "05_eval_otb.ipynb"
     nbformat.write(nb, path)
-    html = export_html(path).read_text()
+    old_umask = os.umask(0o022)   # the usual umask: a file written as open() would is 0644, mkstemp's is 0600
+    try:
+        html = export_html(path).read_text()
+    finally:
+        os.umask(old_umask)
     assert f'src="data:image/png;base64,{png}"' in html
     assert '<script type="application/vnd.jupyter.widget-view+json">' not in html
-    assert path.with_suffix(".html").stat().st_mode & 0o777 == 0o666 & ~_umask()
-
-
-def _umask() -> int:
-    import os
-
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+    assert path.with_suffix(".html").stat().st_mode & 0o777 == 0o644

@@ -130,12 +130,14 @@ def evaluation_table(eval_runs: list[EvalRun]) -> list[dict]:
     return rows
 
 
-def seed_comparison(train_runs: list[TrainRun], eval_runs: list[EvalRun], primary: str = "SiamFC") -> list[dict]:
-    """The seed's table with our measured rows beside it, each row saying where it comes from."""
-    host = machine()
+def seed_comparison(train_runs: list[TrainRun], training_rows: list[dict], eval_runs: list[EvalRun], host: dict,
+                    primary: str = "SiamFC") -> list[dict]:
+    """The seed's table with our measured rows beside it, each row saying where it comes from.
+
+    ``training_rows``: :func:`training_table` of ``train_runs``; ``host``: :func:`machine`."""
     rows = [{**r, "source": SEED_SOURCE, "data": "ILSVRC2015-VID -> OTB2015", "measured_here": False}
             for r in SEED_TABLE]
-    for run, t in zip(train_runs, training_table(train_runs)):
+    for run, t in zip(train_runs, training_rows):
         # Only an evaluation of this very run's checkpoint gives it a precision: the 2-process
         # run is not the 1-process checkpoint, however alike their losses look.
         evaluated = [e for e in eval_runs if primary in e.reports and e.evaluated(run.run_dir)]
@@ -154,15 +156,16 @@ def build_summary(train_dirs: list[str], eval_dirs: list[str]) -> tuple[dict, li
     eval_runs = [load_eval_run(d) for d in eval_dirs]
     sweeps = {run.run_dir.name: {k: run.sweep[k] for k in ("last", "best", "selected_by", "selection_note")}
               for run in eval_runs if run.sweep}
+    host, training = machine(), training_table(train_runs)
     summary = {
-        "machine": machine(),
-        "training": training_table(train_runs),
+        "machine": host,
+        "training": training,
         "evaluation": evaluation_table(eval_runs),
         "per_attribute": {run.run_dir.name: {t: r.get("per_attribute", {}) for t, r in run.reports.items()}
                           for run in eval_runs},
         "per_attribute_table": attribute_table(eval_runs),
         "epoch_sweep": sweeps,
-        "seed_comparison": seed_comparison(train_runs, eval_runs),
+        "seed_comparison": seed_comparison(train_runs, training, eval_runs, host),
         "published_otb2015": PUBLISHED_OTB2015,
         "targets_real_data": TARGETS,
     }

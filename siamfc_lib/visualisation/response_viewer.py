@@ -171,6 +171,7 @@ class ResponseViewer:
 
     def _set_data(self, data: ViewerData) -> None:
         self.data = data
+        self._pngs.clear()   # one sequence's frames at a time (a few hundred KB each at 2x width)
         previous = self.slider.value
         self.slider.value = self.play.value = 2          # a change renders through the observer
         self.slider.max = self.play.max = max(data.frame_number(len(data) - 1), 2)
