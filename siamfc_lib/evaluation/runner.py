@@ -252,11 +252,10 @@ def untrained_model(checkpoint: str | Path | None, like: torch.nn.Module, seed: 
     """The network before training: the run's ``siamfc_e0.pth`` if it exists, else a seeded init
     of the same width (the global torch RNG is left untouched)."""
     from ..model import build_model
-    from ..training.checkpoints import epoch_path, load_model_from_checkpoint
+    from ..training.checkpoints import epoch_path, load_model_from_checkpoint, run_dir_of
 
     if checkpoint:
-        path = Path(checkpoint)
-        run_dir = path if path.is_dir() else path.parent.parent if path.parent.name == "checkpoints" else None
+        run_dir = run_dir_of(checkpoint)
         e0 = epoch_path(run_dir, 0) if run_dir is not None else None
         if e0 is not None and e0.exists():
             return load_model_from_checkpoint(e0, "cpu")

@@ -22,6 +22,7 @@ from ..data.otb import OTBSequence
 from ..devices import resolve_device
 from ..io_utils import atomic_write_text, file_sha256
 from ..paths import not_found
+from ..training.checkpoints import run_dir_of
 from .report import Evaluation
 from .runner import ModelJob, evaluate_run, load_checkpoint_model, run_models
 
@@ -42,9 +43,14 @@ def checkpoint_epochs(train_run_dir: str | Path) -> dict[int, Path]:
 
 
 def sweep_train_dir(checkpoint: str | Path) -> Path:
-    """The training run a checkpoint belongs to (a run_dir as given, ``run/checkpoints/x.pth`` -> run)."""
-    path = Path(checkpoint)
-    return path if path.is_dir() else path.parent.parent
+    """The training run whose epochs a sweep of ``checkpoint`` tracks (a run folder, or a file in its
+    ``checkpoints/``); an imported weights file has no epochs to sweep."""
+    run_dir = run_dir_of(checkpoint)
+    if run_dir is None:
+        raise ValueError(f"sweep_epochs needs a training run: {checkpoint} is not a run folder nor inside a "
+                         "run's checkpoints/ folder (an imported weights file has no epochs): set sweep_epochs "
+                         "to None, or pass the run folder as checkpoint")
+    return run_dir
 
 
 def select_epochs(train_run_dir: str | Path, epochs: Sequence[int] | str | None) -> dict[int, Path]:

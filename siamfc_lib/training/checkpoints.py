@@ -82,6 +82,15 @@ def prune_checkpoints(run_dir: str | Path, newest: int, epochs: int, keep: int |
     return removed
 
 
+def run_dir_of(checkpoint: str | Path) -> Path | None:
+    """The training run a checkpoint belongs to: a run folder as given, ``run/checkpoints/x.pth``
+    -> ``run``; None for a file outside a run (an imported weights file)."""
+    path = Path(checkpoint)
+    if path.is_dir():
+        return path
+    return path.parent.parent if path.parent.name == "checkpoints" else None
+
+
 def resolve_checkpoint(path_or_run_dir: str | Path) -> Path:
     """A ``.pth`` file as given, or a run folder's ``checkpoints/last.pth``."""
     path = Path(path_or_run_dir)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .common import Layer, SourceNet, WeightsError
+from .common import LAYERS, Layer, SourceNet, WeightsError
 
 
 def read_params(path: str | Path) -> dict[str, np.ndarray]:
@@ -57,7 +57,7 @@ def read(path: str | Path) -> SourceNet:
             raise WeightsError(f"{path}: parameter 'conv{n}f' has shape {f.shape}, expected H x W x Cin x Cout")
         weight = torch.from_numpy(np.ascontiguousarray(f.transpose(3, 2, 0, 1)))
         layer = Layer(weight, _vector(_take(params, f"conv{n}b", path)), bn_eps=0.0)
-        conv = {1: 0, 2: 4, 3: 8, 4: 11, 5: 14}[n]
+        conv, bn = LAYERS[n]   # indices in the project's backbone.features
         layer.names = {f"backbone.features.{conv}.weight": f"conv{n}f", f"backbone.features.{conv}.bias": f"conv{n}b"}
         if n < 5:
             moments = _take(params, f"bn{n}x", path)
@@ -68,7 +68,6 @@ def read(path: str | Path) -> SourceNet:
                 raise WeightsError(f"{path}: parameter 'bn{n}x' has a non-positive sigma")
             layer.bn = {"gamma": _vector(_take(params, f"bn{n}m", path)), "beta": _vector(_take(params, f"bn{n}b", path)),
                         "mean": mean, "var": sigma * sigma}
-            bn = {1: 1, 2: 5, 3: 9, 4: 12}[n]
             layer.names.update({f"backbone.features.{bn}.weight": f"bn{n}m", f"backbone.features.{bn}.bias": f"bn{n}b",
                                 f"backbone.features.{bn}.running_mean": f"bn{n}x",
                                 f"backbone.features.{bn}.running_var": f"bn{n}x"})
