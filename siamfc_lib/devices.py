@@ -195,7 +195,7 @@ _TABLE = {
                         pin_memory=False, non_blocking=False),
 }
 
-_DTYPE_NAMES = {torch.bfloat16: "bf16", torch.float16: "fp16"}
+PRECISION_NAMES = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}   # autocast dtype -> name
 
 
 def _kind_of(device: Device | torch.device | str) -> str:
@@ -289,9 +289,9 @@ def autocast_dtype(device: Device, amp: str = "auto") -> torch.dtype | None:
         return caps.autocast_dtypes[0]
     dtype = torch.bfloat16 if amp == "bf16" else torch.float16
     if dtype not in caps.autocast_dtypes:
-        can = ", ".join(_DTYPE_NAMES[d] for d in caps.autocast_dtypes)
+        can = ", ".join(PRECISION_NAMES[d] for d in caps.autocast_dtypes)
         raise DeviceError(f"amp: {amp} is not supported on {device} (this chip autocasts to {can}): "
-                          f"use amp: {_DTYPE_NAMES[caps.autocast_dtypes[0]]} or amp: none")
+                          f"use amp: {PRECISION_NAMES[caps.autocast_dtypes[0]]} or amp: none")
     return dtype
 
 

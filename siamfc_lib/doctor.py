@@ -21,9 +21,8 @@ import numpy as np
 import torch
 
 from . import devices
-from .devices import Capabilities, Device, DeviceError, capabilities, resolve_device
-
-_NAMES = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
+from .devices import (PRECISION_NAMES, Capabilities, Device, DeviceError, capabilities, device_count, device_name,
+                      distributed_backend, resolve_device)
 
 
 @dataclass
@@ -62,7 +61,7 @@ def versions() -> list[tuple[str, str]]:
 def visible_devices() -> list[tuple[str, str]]:
     rows = [("cpu", f"{os.cpu_count()} cores, torch uses {torch.get_num_threads()} threads")]
     if torch.cuda.is_available():
-        names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        names = [device_name(Device("cuda", i)) for i in range(device_count("cuda"))]
         rows.append(("cuda", f"{len(names)}: {', '.join(names)}"))
     else:
         rows.append(("cuda", f"none (torch {torch.__version__} {'has no CUDA' if not torch.version.cuda else 'sees no GPU'})"))
@@ -70,16 +69,15 @@ def visible_devices() -> list[tuple[str, str]]:
     if reason:
         rows.append(("npu", f"none: {reason}"))
     else:
-        npu = devices.torch_npu_module().npu
-        count = int(npu.device_count())
-        rows.append(("npu", f"{count}: {', '.join(str(npu.get_device_name(i)) for i in range(count))}"))
+        names = [device_name(Device("npu", i)) for i in range(device_count("npu"))]
+        rows.append(("npu", f"{len(names)}: {', '.join(names)}"))
     return rows
 
 
 def describe(caps: Capabilities) -> str:
     yes = lambda v: "yes" if v else "no"  # noqa: E731
     return (f"backend {caps.backend}, channels_last {yes(caps.channels_last)}, compile {yes(caps.compile)}, "
-            f"CUDA graphs {yes(caps.cuda_graphs)}, autocast {'/'.join(_NAMES[d] for d in caps.autocast_dtypes)}, "
+            f"CUDA graphs {yes(caps.cuda_graphs)}, autocast {'/'.join(PRECISION_NAMES[d] for d in caps.autocast_dtypes)}, "
             f"GradScaler {caps.grad_scaler}, pinned memory {yes(caps.pin_memory)}, "
             f"non_blocking {yes(caps.non_blocking)}")
 
@@ -99,7 +97,7 @@ def process_group(device: Device) -> str:
 
     if dist.is_initialized():
         return "a process group is already initialised in this process: skipped"
-    backend = capabilities(device).backend
+    backend = distributed_backend(device)
     devices.set_current(device)
     with tempfile.TemporaryDirectory() as tmp:
         dist.init_process_group(backend, init_method=f"file://{Path(tmp) / 'store'}", rank=0, world_size=1)
@@ -119,7 +117,7 @@ def train_step(device: Device, dtype: torch.dtype | None, steps: int = 2) -> str
     from .training.schedule import build_optimizer
     from .training.step import TrainStep, to_network_input
 
-    amp = _NAMES[dtype] if dtype is not None else "none"
+    amp = PRECISION_NAMES[dtype] if dtype is not None else "none"
     torch.manual_seed(0)
     model = build_model(width=0.125).to(device.torch)
     scaler, update = devices.make_grad_scaler(device, amp)
@@ -169,7 +167,7 @@ def run(spec: str = "auto", out=print) -> list[Check]:
                          "the device's collective library did not start: on NPUs source set_env.sh (HCCL), on "
                          "GPUs check the NCCL install; on any host check that a local file store is writable"))
     for dtype in (None, *caps.autocast_dtypes):
-        checks.append(_timed(f"train step {_NAMES[dtype]}", lambda d=dtype: train_step(device, d),
+        checks.append(_timed(f"train step {PRECISION_NAMES[dtype]}", lambda d=dtype: train_step(device, d),
                              f"use amp: {'none' if dtype is not None else 'auto'} for training on {device.kind} "
                              "and report the error above"))
     checks.append(_timed("tracking", lambda: tracking(device),

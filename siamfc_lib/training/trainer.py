@@ -19,8 +19,8 @@ from .. import progress as progress_mod
 from ..config import TrainConfig, to_dict
 from ..data.crop_store import open_crop_store
 from ..data.manifest import Manifest
-from ..devices import (Device, autocast_dtype, capabilities, check_compile, device_name, make_grad_scaler,
-                       resolve_device, synchronize, use_channels_last)
+from ..devices import (PRECISION_NAMES, Device, autocast_dtype, capabilities, check_compile, device_name,
+                       make_grad_scaler, resolve_device, synchronize, use_channels_last)
 from ..io_utils import atomic_write_text
 from ..model import build_model
 from ..model.losses import balanced_logistic_loss
@@ -42,10 +42,6 @@ class NonFiniteLossError(FloatingPointError):
 def _fps_text(rate: float) -> str:
     """Pairs/s for the seed's "FPS:" log lines; steps inside the warm-up are not timed."""
     return "(warm-up)" if math.isnan(rate) else f"{rate:.1f}"
-
-
-def precision_name(dtype: torch.dtype | None) -> str:
-    return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
 
 
 def _loaders(cfg: TrainConfig, ctx: DistributedContext, device: Device):
@@ -179,7 +175,7 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
     if ctx.is_main and start_epoch == 0:
         save_checkpoint(run_dir, 0, state(0.0))
         (run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2))
-    precision = precision_name(amp_dtype)
+    precision = PRECISION_NAMES[amp_dtype]
     logger.info(f"device {device} ({device_name(device)}), precision {precision}, batch {cfg.batch_size} per "
                 f"device x {ctx.world_size} rank(s) = global batch {cfg.batch_size * ctx.world_size}, "
                 f"BN statistics {cfg.bn_policy if ctx.world_size > 1 else 'single process'}, "
