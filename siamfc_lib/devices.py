@@ -177,12 +177,14 @@ class Capabilities:
     pin_memory: bool                              # page-locked host buffers for uploads
     non_blocking: bool                            # host->device copies may be asynchronous
     cudnn_benchmark: bool = False
+    crop_backend: str = "grid"                    # tracking crops: "grid" (grid_sample on the device) or
+                                                  # "warp" (OpenCV on the host, where the frame already is)
 
 
 _TABLE = {
     "cpu": Capabilities("cpu", "gloo", channels_last=True, compile=True, cuda_graphs=False,
                         autocast_dtypes=(torch.bfloat16, torch.float16), grad_scaler="torch.amp",
-                        pin_memory=False, non_blocking=False),
+                        pin_memory=False, non_blocking=False, crop_backend="warp"),
     "cuda": Capabilities("cuda", "nccl", channels_last=True, compile=True, cuda_graphs=True,
                          autocast_dtypes=(torch.bfloat16, torch.float16), grad_scaler="torch.amp",
                          pin_memory=True, non_blocking=True, cudnn_benchmark=True),

@@ -35,7 +35,7 @@ from .frames import FrameFeed, FramePool
 from .response import hann_window, host_peak, scale_factors, upsample_bicubic
 from .search_crops import pyramid_theta, warp_crops
 from .state import TrackState
-from .tracker import placement, use_channels_last
+from .tracker import crop_backend_for, placement, use_channels_last
 
 Frame = np.ndarray | str | Path
 
@@ -86,11 +86,7 @@ class MultiSiamFC:
         self.device, self.caps = placement(device)
         channels_last = use_channels_last(self.caps.kind, channels_last)   # None: where the device supports it
         self.batch_size = max(1, int(batch_size))
-        if crop_backend == "auto":
-            crop_backend = "warp" if self.device.type == "cpu" else "grid"
-        if crop_backend not in ("warp", "grid"):
-            raise ValueError(f"crop_backend must be auto, warp or grid, got {crop_backend!r}")
-        self.crop_backend = crop_backend
+        self.crop_backend = crop_backend_for(self.caps, crop_backend)
         self.models = {name: _Model(m, self.cfg, self.device, amp, channels_last, self.caps) for name, m in models.items()}
         self.scales = scale_factors(self.cfg.scale_num, self.cfg.scale_step)
         geo = self.cfg.geometry

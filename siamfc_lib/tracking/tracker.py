@@ -54,6 +54,14 @@ def placement(device: str | Device | torch.device | None) -> tuple[torch.device,
     return dev.torch, capabilities(dev)
 
 
+def crop_backend_for(caps: Capabilities, requested: str = "auto") -> str:
+    """``requested`` ("warp" or "grid"), or for "auto" the device's own (warp on the CPU, grid elsewhere)."""
+    backend = caps.crop_backend if requested == "auto" else requested
+    if backend not in ("warp", "grid"):
+        raise ValueError(f"crop_backend must be auto, warp or grid, got {requested!r}")
+    return backend
+
+
 class SiamFCTracker:
     """``init(frame, box)`` then ``update(frame) -> box``; ``track_frames`` for a sequence.
 
@@ -75,11 +83,7 @@ class SiamFCTracker:
         self.cfg = cfg or TrackerConfig()
         self.device, self.caps = placement(device)
         channels_last = use_channels_last(self.caps.kind, channels_last)
-        if crop_backend == "auto":
-            crop_backend = "warp" if self.caps.kind == "cpu" else "grid"
-        if crop_backend not in ("warp", "grid"):
-            raise ValueError(f"crop_backend must be auto, warp or grid, got {crop_backend!r}")
-        self.crop_backend = crop_backend
+        self.crop_backend = crop_backend_for(self.caps, crop_backend)
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.model = model.to(self.device).eval()
         if channels_last:
