@@ -13,6 +13,7 @@ from PIL import Image
 from siamfc_lib import boxes
 from siamfc_lib.config.data import SyntheticConfig
 from siamfc_lib.data.synthetic import VID_WNIDS, ensure_embedded_datasets, generate_otb, generate_vid
+from siamfc_lib.data.synthetic import workers
 from siamfc_lib.data.synthetic.photos import Sprite
 from siamfc_lib.data.synthetic.scenes import Camera, Layer, Scene, render
 from siamfc_lib.data.synthetic.tree import MARKER
@@ -212,9 +213,11 @@ TINY = SyntheticConfig.preset("smoke", vid_train_videos=2, vid_val_videos=1, vid
                               otb_sequences=("Jogging", "Synth01"), otb_frames=8)
 
 
-def test_same_seed_same_bytes_other_seed_differs(tmp_path):
+def test_same_seed_same_bytes_other_seed_differs(tmp_path, monkeypatch):
+    """Same bytes again, and whatever the number of processes rendering ("a": two, "b": one)."""
     quiet = {"log": lambda line: None}
-    for name in ("a", "b"):
+    for name, cores in (("a", 2), ("b", 1)):
+        monkeypatch.setattr(workers, "usable_cores", lambda cores=cores: cores)
         generate_vid(tmp_path / name / "vid", TINY, **quiet)
         generate_otb(tmp_path / name / "otb", TINY, **quiet)
     other = SyntheticConfig(**{**TINY.__dict__, "seed": TINY.seed + 1})
@@ -306,3 +309,23 @@ def test_generated_trees_read_back_through_the_project_loaders(trees):
     assert ds["David"].img_files[0].name == "0300.jpg"
     assert ds["BlurCar3"].img_files[0].name == "0003.jpg"
     assert ds["Board"].img_files[0].name == "00001.jpg"
+
+
+def _lookalikes(scene) -> int:
+    """Unannotated layers cut from the same part of the same photo as an annotated one."""
+    tracked = {(l.sprite.source, l.sprite.shape) for l in scene.layers if l.track_id is not None}
+    return sum(1 for l in scene.layers if l.track_id is None and (l.sprite.source, l.sprite.shape) in tracked)
+
+
+def test_vid_lookalikes_appear_only_when_asked_and_stay_unannotated():
+    from siamfc_lib.data.synthetic.vid import build_scene, snippet_folders
+
+    snippets = [s for s in snippet_folders(12, 0) if s.scenario != "lookalikes"]
+    never = SyntheticConfig.preset("smoke", vid_train_videos=12, vid_val_videos=0)
+    always = SyntheticConfig.preset("smoke", vid_train_videos=12, vid_val_videos=0, vid_lookalike_prob=1.0)
+    for snip in snippets:
+        plain, _ = build_scene(never, snip)
+        busy, _ = build_scene(always, snip)
+        tracks = [sorted(l.track_id for l in scene.layers if l.track_id is not None) for scene in (plain, busy)]
+        assert tracks[0] == tracks[1] and tracks[0], snip      # the same annotated tracks, nothing added
+        assert 1 <= _lookalikes(busy) - _lookalikes(plain) <= 2, snip

@@ -24,6 +24,7 @@ class SyntheticConfig:
     vid_frames: int = 50               # mean frames per snippet (each varies by +-25 %)
     vid_frame_size: tuple[int, int] = (320, 240)   # width, height (some snippets are 16:9)
     vid_max_objects: int = 3           # annotated tracks per snippet, at most
+    vid_lookalike_prob: float = 0.0    # chance a snippet also shows 1-2 unannotated look-alikes of one track
     otb_sequences: tuple[str, ...] = OTB_SEQUENCES_ALL   # real OTB names get that sequence's quirk
     otb_frames: int = 60               # mean annotated frames per sequence (varies by +-30 %)
     otb_frame_size: tuple[int, int] = (320, 240)

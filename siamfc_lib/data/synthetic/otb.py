@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -22,6 +23,7 @@ from ...config.data import SyntheticConfig
 from ...seeding import rng as derived_rng
 from .recipes import assemble, make_camera, moving_layer, occluder_over, sprite_for, zoom_ratio
 from .scenes import Layer, render
+from .workers import map_in_order
 
 
 @dataclass(frozen=True)
@@ -186,9 +188,10 @@ def write_otb_tree(root: Path, cfg: SyntheticConfig, log=print) -> dict:
     done = []
     if len(set(cfg.otb_sequences)) != len(cfg.otb_sequences):
         raise ValueError(f"otb_sequences has duplicates: {cfg.otb_sequences}")
-    for name in cfg.otb_sequences:
-        done.append(write_sequence(root, cfg, sequence_spec(name)))
-        log(f"[synthetic OTB] {name}: {done[-1]['annotated']} annotated of {done[-1]['images']} images")
+    specs = [sequence_spec(name) for name in cfg.otb_sequences]
+    for written in map_in_order(partial(write_sequence, root, cfg), specs):
+        done.append(written)
+        log(f"[synthetic OTB] {written['name']}: {done[-1]['annotated']} annotated of {done[-1]['images']} images")
     return {
         "sequences": len(done),
         "targets": sum(d["targets"] for d in done),

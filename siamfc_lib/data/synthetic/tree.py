@@ -26,7 +26,7 @@ Writer = Callable[[Path, SyntheticConfig, Callable[[str], None]], dict]
 
 _FIELDS = {
     "vid": ("seed", "vid_train_videos", "vid_val_videos", "vid_frames", "vid_frame_size", "vid_max_objects",
-            "jpeg_quality"),
+            "vid_lookalike_prob", "jpeg_quality"),
     "otb": ("seed", "otb_sequences", "otb_frames", "otb_frame_size", "jpeg_quality"),
 }
 _TITLES = {"vid": "ILSVRC2015-VID", "otb": "OTB2015"}

@@ -7,6 +7,7 @@ snippet's files depend only on the seed, the config and the snippet's index.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -18,6 +19,7 @@ from ...seeding import rng as derived_rng
 from .motion import pulse
 from .recipes import assemble, make_camera, moving_layer, occluder_over, push_out, sprite_for, zoom_ratio
 from .scenes import Layer, ObjectView, render
+from .workers import map_in_order
 
 # The 30 VID classes in the order of ILSVRC2015_VID_ID (train_<k>.txt uses k = index + 1).
 VID_WNIDS: tuple[str, ...] = (
@@ -104,6 +106,8 @@ def build_scene(cfg: SyntheticConfig, snip: Snippet):
         for layer in layers:
             push_out(layer, width, pulse(frames, -0.3, 0.3, hold=0.5))
     rng.shuffle(layers)  # depth order: any track may pass in front of another
+    if cfg.vid_lookalike_prob > 0 and snip.scenario != "lookalikes" and rng.random() < cfg.vid_lookalike_prob:
+        add_lookalikes(rng, layers, frames, width, height, ratio, exposure)
     if snip.index % 2 == 1 or rng.random() < 0.4:
         target = next(layer for layer in layers if layer.track_id == 0)
         start = rng.uniform(0.1, 0.5)
@@ -114,6 +118,22 @@ def build_scene(cfg: SyntheticConfig, snip: Snippet):
         a = int(rng.integers(1, frames // 2))
         generated[0] = (a, min(frames - 2, a + int(rng.integers(3, max(4, frames // 3)))))
     return scene, generated
+
+
+def add_lookalikes(rng: np.random.Generator, layers: list[Layer], frames: int, width: int, height: int,
+                   ratio: np.ndarray, exposure: float) -> None:
+    """1-2 unannotated copies of one track's look (same part of the same photo) at random depths.
+
+    Why: clutter of the target's own kind is what a Siamese tracker confuses most; unannotated,
+    such copies only ever appear as negatives around the target in a training pair.
+    """
+    like = layers[int(rng.integers(len(layers)))]
+    h, w = like.sprite.alpha.shape
+    for _ in range(int(rng.integers(1, 3))):
+        size0 = float(np.median(like.size / ratio)) * rng.uniform(0.8, 1.2)
+        sprite = sprite_for(rng, size0 * ratio, w / h, like=like.sprite)
+        copy = moving_layer(rng, sprite, frames, width, height, size0, ratio, roam=0.3, exposure=exposure)
+        layers.insert(int(rng.integers(len(layers) + 1)), copy)
 
 
 def frame_xml(folder: str, stem: str, width: int, height: int, objects: list[str]) -> str:
@@ -194,8 +214,8 @@ def write_vid_tree(root: Path, cfg: SyntheticConfig, log=print) -> dict:
     """Write the whole VID tree under ``root`` (which must be fresh); return a summary."""
     snippets = snippet_folders(cfg.vid_train_videos, cfg.vid_val_videos)
     done = []
-    for i, snip in enumerate(snippets, start=1):
-        done.append(write_snippet(root, cfg, snip))
+    for i, written in enumerate(map_in_order(partial(write_snippet, root, cfg), snippets), start=1):
+        done.append(written)
         if i % 8 == 0 or i == len(snippets):
             log(f"[synthetic VID] {i}/{len(snippets)} snippets")
     write_image_sets(root, done)
