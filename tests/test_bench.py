@@ -38,3 +38,23 @@ def test_benchmark_prints_json_with_its_figures(name, capsys):
         assert key in result, f"{name}: {key} missing from {sorted(result)}"
     text = json.dumps(result)
     assert "error" not in text.lower() or name == "track", text[:500]
+
+
+def test_demo_quality_scores_each_seed_on_both_sets_and_summarises(capsys):
+    """Seed k shifts the generator and training seeds; every set scores SiamFC and the baselines."""
+    args = ["--seeds", "0,1", "--sets", "validation,embedded", "--size", "smoke", "--baselines", "kcf",
+            "--untrained", "--set", "epochs=1", "--set", "pairs_per_epoch=16", "--set", "val_pairs=8",
+            "--set", "workers=0", "--set", "width=0.125"]
+    assert bench_main(["demo_quality", *args]) == 0
+    result = _last_json(capsys.readouterr().out)
+    rows = result["rows"]
+    assert [(r["generator_seed"], r["train_seed"]) for r in rows] == [(2016, 1234), (2017, 1235)]
+    for r in rows:
+        for set_name in ("validation", "embedded"):
+            assert set(r[set_name]) == {"siamfc", "untrained", "kcf"}
+            assert all(0.0 <= v["auc"] <= 1.0 for v in r[set_name].values())
+    assert rows[0]["validation"]["kcf"] != rows[0]["embedded"]["kcf"]     # two different sets
+    auc = [r["validation"]["siamfc"]["auc"] for r in rows]
+    summary = result["summary"]["validation"]["siamfc_auc"]
+    assert summary["mean"] == pytest.approx(sum(auc) / 2, abs=1e-4)
+    assert (summary["min"], summary["max"]) == (min(auc), max(auc))

@@ -1,0 +1,140 @@
+"""``python -m siamfc_lib.bench demo_quality``: the demo's tracking quality over several seeds.
+
+Why: the demo trains one seed in a few CPU minutes; whether a change to its data, schedule
+or speed really pays shows only over several generator/training seeds. For seed index k the
+embedded VID set is generated with ``seed + k``, training uses ``train seed + k``, and the
+trained network is scored (AUC, precision at 20 px) on:
+
+- ``validation``: an OTB-format set generated with another seed (``validation_seed + k``) and
+  more sequences; choose settings on this one;
+- ``embedded``: the demo's own OTB-format set (the figure the demo reports); score it once.
+
+CSRT and KCF run on the same sets as the reference a learned tracker has to beat. Training
+settings come from ``params/demo/03_train_1p.yaml`` plus ``--set key=value`` overrides.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from ..config.data import OTB_SEQUENCES_ALL, SyntheticConfig
+
+VALIDATION_SEED = 7001
+VALIDATION_SEQUENCES = OTB_SEQUENCES_ALL + tuple(f"Synth{i:02d}" for i in range(5, 17))
+TRAIN_KEYS = ("epochs", "batch_size", "workers", "amp", "width", "pairs_per_epoch", "val_pairs", "lr", "lr_end",
+              "device")
+
+
+def _parse_value(text: str):
+    return yaml.safe_load(text)
+
+
+def demo_train_params(root: Path) -> dict:
+    params = yaml.safe_load((root / "params" / "demo" / "03_train_1p.yaml").read_text())
+    return {k: params[k] for k in TRAIN_KEYS if k in params} | {"preset": params.get("preset", "paper")}
+
+
+def _score(otb_root: Path, checkpoint: str, run_dir: Path, baselines: list[str], untrained: bool) -> dict:
+    """Score on one OTB-format set; ``run_dir`` is shared by runs of one seed, so the baselines are
+    tracked once (results of another network are retracked: the runner keys them by weights)."""
+    from ..evaluation.runner import UNTRAINED_SUFFIX, run_evaluation
+
+    outcome = run_evaluation(dict(otb_root=str(otb_root), checkpoint=checkpoint, run_dir=str(run_dir),
+                                  baselines=baselines, compare_untrained=untrained, resume=True),
+                             log=lambda _m: None)
+    out = {}
+    for name, report in outcome.reports.items():
+        key = "untrained" if name.endswith(UNTRAINED_SUFFIX) else name.lower()
+        out[key] = {"auc": round(report["auc"], 4), "precision": round(report["precision_20"], 4)}
+    return out
+
+
+def run_seed(k: int, args, work: Path) -> dict:
+    from ..config import CurateConfig, build, preset
+    from ..data.curate import curate
+    from ..data.synthetic import ensure_embedded_datasets
+    from ..training import train
+
+    root = Path(args.root)
+    data_cfg = SyntheticConfig.preset(args.size, seed=SyntheticConfig().seed + k, **args.synthetic)
+    data_tag = "-".join(f"{key}={value}" for key, value in sorted(args.synthetic.items())).replace("/", "_")
+    seed_dir = work / (f"seed{k}" + (f"-{data_tag}" if data_tag else ""))
+    shutil.rmtree(seed_dir / "train", ignore_errors=True)
+    t0 = time.perf_counter()
+    ensure_embedded_datasets(seed_dir / "ILSVRC2015", seed_dir / "OTB" if "embedded" in args.sets else None,
+                             data_cfg, log=lambda _m: None)
+    curate(build(CurateConfig, dict(vid_root=str(seed_dir / "ILSVRC2015"), data_path=str(seed_dir / "crops"),
+                                    workers=None)), progress=False, log=lambda _m: None)
+    t_data = time.perf_counter() - t0
+    params = demo_train_params(root) | args.train
+    name = params.pop("preset")
+    cfg = preset(name, **params, data_path=str(seed_dir / "crops"), lmdb_path="", run_dir=str(seed_dir / "train"),
+                 seed=args.train_seed + k)
+    t1 = time.perf_counter()
+    summary = train(cfg, progress=False, echo=False)
+    t_train = time.perf_counter() - t1
+    row = {"k": k, "generator_seed": data_cfg.seed, "train_seed": cfg.seed, "data_s": round(t_data, 1),
+           "train_s": round(t_train, 1), "pairs_per_s": summary.get("pairs_per_s")}
+    for set_name in args.sets:
+        if set_name == "validation":
+            otb = work / f"validation{k}"
+            ensure_embedded_datasets(None, otb, SyntheticConfig.preset(
+                args.size, seed=args.validation_seed + k, otb_sequences=VALIDATION_SEQUENCES), log=lambda _m: None)
+        else:
+            otb = seed_dir / "OTB"
+        row[set_name] = _score(otb, str(seed_dir / "train"), work / f"eval_{set_name}{k}", args.baselines,
+                               args.untrained)
+    return row
+
+
+def _summarise(rows: list[dict], sets: list[str]) -> dict:
+    out = {}
+    for set_name in sets:
+        trackers = sorted({t for r in rows for t in r.get(set_name, {})})
+        out[set_name] = {}
+        for t in trackers:
+            for metric in ("auc", "precision"):
+                values = [r[set_name][t][metric] for r in rows if t in r.get(set_name, {})]
+                out[set_name][f"{t}_{metric}"] = {
+                    "mean": round(statistics.fmean(values), 4),
+                    "min": min(values), "max": max(values),
+                    "sd": round(statistics.stdev(values), 4) if len(values) > 1 else 0.0}
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m siamfc_lib.bench demo_quality")
+    parser.add_argument("--seeds", default="0,1,2", help="comma list of seed indices k")
+    parser.add_argument("--sets", default="validation", help="comma list of validation,embedded")
+    parser.add_argument("--baselines", default="csrt,kcf")
+    parser.add_argument("--untrained", action="store_true", help="also score the untrained network")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="training override (03_train_1p names), repeatable")
+    parser.add_argument("--data", action="append", default=[], metavar="KEY=VALUE",
+                        help="embedded-VID generator override (SyntheticConfig names), repeatable")
+    parser.add_argument("--size", default="demo", help="synthetic preset of every generated set (smoke: tests)")
+    parser.add_argument("--train-seed", type=int, default=1234)
+    parser.add_argument("--validation-seed", type=int, default=VALIDATION_SEED)
+    parser.add_argument("--work", default=None, help="keep the data and runs here (default: a temporary folder)")
+    parser.add_argument("--root", default=".", help="project root (for params/demo)")
+    args = parser.parse_args(argv)
+    args.train = {k: _parse_value(v) for k, v in (s.split("=", 1) for s in args.set)}
+    args.synthetic = {k: _parse_value(v) for k, v in (s.split("=", 1) for s in args.data)}
+    args.sets = [s for s in args.sets.split(",") if s]
+    args.baselines = [b for b in args.baselines.split(",") if b]
+    seeds = [int(s) for s in args.seeds.split(",")]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="siamfc-quality-") as tmp:
+        work = Path(args.work or tmp)
+        for k in seeds:
+            rows.append(run_seed(k, args, work))
+            print(json.dumps(rows[-1]), flush=True)
+    return {"bench": "demo_quality", "size": args.size, "train_overrides": args.train, "data_overrides": args.synthetic,
+            "validation_seed": args.validation_seed, "rows": rows, "summary": _summarise(rows, args.sets)}
