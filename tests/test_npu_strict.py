@@ -65,6 +65,13 @@ def test_two_fp16_training_steps(data, tmp_path, monkeypatch):
     assert np.isfinite(summary["final_loss"])
 
 
+def test_the_demo_layout_setting_means_contiguous_on_the_npu(data, tmp_path, monkeypatch):
+    """channels_last: null (the demo's) is the device's choice: on an NPU, never channels_last."""
+    npu = npu_standin.install(monkeypatch)
+    trainer.train(_cfg(data, tmp_path / "run", channels_last=None), echo=False)
+    assert npu.violations == []
+
+
 def test_static_loss_scale_reaches_the_npu_scaler(data, tmp_path, monkeypatch):
     npu = npu_standin.install(monkeypatch)
     trainer.train(_cfg(data, tmp_path / "run", loss_scale=128), echo=False)

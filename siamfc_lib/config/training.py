@@ -44,7 +44,7 @@ class TrainConfig:
     device: str = "auto"
     amp: Literal["auto", "none", "bf16", "fp16"] = "auto"
     loss_scale: str | float = "dynamic"          # fp16 only: "dynamic", or a static scale (the seed: 128)
-    channels_last: bool = False
+    channels_last: bool | None = False           # None: where the device supports it (CPU, CUDA; not NPU)
     compile: bool = False
     bn_policy: Literal["local", "sync", "broadcast"] = "local"
     collective_timeout_s: float = 300.0          # a rank waiting longer for the others stops the job

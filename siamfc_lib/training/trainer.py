@@ -114,12 +114,12 @@ def train(cfg: TrainConfig, ctx: DistributedContext | None = None, progress: boo
 def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run_dir: Path, logger) -> dict[str, Any]:
     device = resolve_device(cfg.device, ctx.local_rank)
     amp_dtype = autocast_dtype(device, cfg.amp)
-    use_channels_last(device, cfg.channels_last)   # a layout or compile the device lacks fails here
+    channels_last = use_channels_last(device, cfg.channels_last)   # a layout or compile the device lacks fails here
     check_compile(device, cfg.compile)
     tune_backend(device)
     seed_everything(derive_seed(cfg.seed, "model-init"))  # same initial weights on every rank
     model = build_model(cfg.width, cfg.head_bias).to(device.torch)
-    if cfg.channels_last:
+    if channels_last:
         model = model.to(memory_format=torch.channels_last)
     scale = lr_scale(cfg, ctx.world_size)
     optimizer = build_optimizer(model, cfg, scale)
@@ -204,8 +204,8 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
                                      enabled=progress if ctx.is_main else False, log=logger.info,
                                      unit="batch", size=lambda batch: len(batch[0]), size_unit="pair")
         for i, (z, x) in enumerate(batches):
-            z = to_network_input(z, device, cfg.channels_last)
-            x = to_network_input(x, device, cfg.channels_last)
+            z = to_network_input(z, device, channels_last)
+            x = to_network_input(x, device, channels_last)
             if global_step <= lr_warmup and lr_warmup:  # the last pass restores the scheduled lr
                 for group, base in zip(optimizer.param_groups, epoch_lrs):
                     group["lr"] = base * warmup_factor(scale, global_step, lr_warmup)
@@ -238,7 +238,7 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
         synchronize(device)
         now = time.perf_counter()
         epoch_rate = rate_pairs / (now - rate_start) if rate_start is not None and now > rate_start else math.nan
-        val_loss = _validate(step, val_loader, ctx, cfg.channels_last)
+        val_loss = _validate(step, val_loader, ctx, channels_last)
         scheduler.step()
         elapsed = elapsed_before + time.perf_counter() - run_start
         row = {"epoch": epoch + 1, "loss": train_loss, "val_loss": val_loss, "lr": lr,
