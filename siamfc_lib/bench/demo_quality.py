@@ -29,7 +29,7 @@ from ..config.data import OTB_SEQUENCES_ALL, SyntheticConfig
 VALIDATION_SEED = 7001
 VALIDATION_SEQUENCES = OTB_SEQUENCES_ALL + tuple(f"Synth{i:02d}" for i in range(5, 17))
 TRAIN_KEYS = ("epochs", "batch_size", "workers", "amp", "width", "pairs_per_epoch", "val_pairs", "lr", "lr_end",
-              "device")
+              "device", "channels_last")
 
 
 def _parse_value(text: str):
