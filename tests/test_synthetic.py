@@ -321,7 +321,7 @@ def test_vid_lookalikes_appear_only_when_asked_and_stay_unannotated():
     from siamfc_lib.data.synthetic.vid import build_scene, snippet_folders
 
     snippets = [s for s in snippet_folders(12, 0) if s.scenario != "lookalikes"]
-    never = SyntheticConfig.preset("smoke", vid_train_videos=12, vid_val_videos=0)
+    never = SyntheticConfig.preset("smoke", vid_train_videos=12, vid_val_videos=0, vid_lookalike_prob=0.0)
     always = SyntheticConfig.preset("smoke", vid_train_videos=12, vid_val_videos=0, vid_lookalike_prob=1.0)
     for snip in snippets:
         plain, _ = build_scene(never, snip)

@@ -14,17 +14,17 @@ OTB_SEQUENCES_ALL: tuple[str, ...] = (
 class SyntheticConfig:
     """Size and look of the embedded ILSVRC2015-VID and OTB2015 look-alike datasets.
 
-    Defaults are the ``demo`` size; :data:`SYNTHETIC_PRESETS` holds ``smoke`` and ``demo``.
+    Defaults are the ``demo`` size; :data:`SYNTHETIC_PRESETS` holds ``smoke``, ``demo`` and ``gpu``.
     Every value is part of the generated trees' fingerprint: change one and
     ``ensure_embedded_datasets`` regenerates the tree.
     """
     seed: int = 2016
-    vid_train_videos: int = 32
-    vid_val_videos: int = 8
+    vid_train_videos: int = 96
+    vid_val_videos: int = 16
     vid_frames: int = 50               # mean frames per snippet (each varies by +-25 %)
     vid_frame_size: tuple[int, int] = (320, 240)   # width, height (some snippets are 16:9)
     vid_max_objects: int = 3           # annotated tracks per snippet, at most
-    vid_lookalike_prob: float = 0.0    # chance a snippet also shows 1-2 unannotated look-alikes of one track
+    vid_lookalike_prob: float = 0.5    # chance a snippet also shows 1-2 unannotated look-alikes of one track
     otb_sequences: tuple[str, ...] = OTB_SEQUENCES_ALL   # real OTB names get that sequence's quirk
     otb_frames: int = 60               # mean annotated frames per sequence (varies by +-30 %)
     otb_frame_size: tuple[int, int] = (320, 240)
@@ -32,7 +32,7 @@ class SyntheticConfig:
 
     @classmethod
     def preset(cls, name: str, **overrides) -> "SyntheticConfig":
-        """``smoke`` (seconds, CI) or ``demo`` (the embedded default), with optional overrides."""
+        """``smoke`` (seconds, CI), ``demo`` (the embedded default) or ``gpu``, with optional overrides."""
         if name not in SYNTHETIC_PRESETS:
             raise ValueError(f"unknown synthetic preset {name!r}; known: {', '.join(SYNTHETIC_PRESETS)}")
         return cls(**{**SYNTHETIC_PRESETS[name], **overrides})
@@ -42,6 +42,7 @@ SYNTHETIC_PRESETS: dict[str, dict] = {
     "smoke": dict(vid_train_videos=3, vid_val_videos=1, vid_frames=10, vid_frame_size=(160, 120),
                   vid_max_objects=2, otb_frames=12, otb_frame_size=(160, 120)),
     "demo": dict(),
+    "gpu": dict(vid_train_videos=512, vid_val_videos=64),   # for the full-width gpu profile
 }
 
 
