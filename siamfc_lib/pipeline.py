@@ -46,9 +46,28 @@ def export_report(executed_results: Path, out: Path, profile: str) -> Path:
                        title=f"SiamFC reproduction: results report ({profile} profile)")
 
 
+# Profiles sized for an accelerator: on the CPU they would run for hours, so they stop first.
+ACCELERATOR_PROFILES = ("gpu",)
+
+
+def check_profile_device(profile: str) -> None:
+    """Refuse an accelerator profile on a machine where ``device: auto`` resolves to the CPU."""
+    if profile not in ACCELERATOR_PROFILES:
+        return
+    import torch
+
+    from .devices import resolve_device
+
+    if resolve_device("auto").kind == "cpu":
+        raise SystemExit(f"profile {profile!r} trains a full-width network and needs a GPU or NPU, but torch "
+                         f"{torch.__version__} sees none. Install an accelerator build of torch (README, "
+                         "'Install'), or run `make demo` (the CPU profile).")
+
+
 def run(profile: str, out: str | Path, only: list[str] | None = None) -> dict:
     import papermill
 
+    check_profile_device(profile)
     root = project_root()
     out = (root / out) if not Path(out).is_absolute() else Path(out)
     (out / "notebooks").mkdir(parents=True, exist_ok=True)
@@ -84,7 +103,7 @@ def run(profile: str, out: str | Path, only: list[str] | None = None) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", default="demo", choices=["smoke", "demo", "paper", "ascend"])
+    parser.add_argument("--profile", default="demo", choices=["smoke", "demo", "gpu", "paper", "ascend"])
     parser.add_argument("--out", default=None, help="output folder (default outputs/<profile>)")
     parser.add_argument("--only", nargs="*", help="notebook stems to run")
     args = parser.parse_args(argv)

@@ -52,7 +52,7 @@ def test_notebook_is_clean_and_declares_the_contract(stem):
             assert params[name]["default"] == default, f"{stem}.{name} default {params[name]['default']}"
 
 
-@pytest.mark.parametrize("profile", ["smoke", "demo", "paper", "ascend"])
+@pytest.mark.parametrize("profile", ["smoke", "demo", "gpu", "paper", "ascend"])
 def test_params_files_use_only_declared_names(profile):
     files = sorted((ROOT / "params" / profile).glob("*.yaml"))
     assert files, f"no params files for profile {profile}"
@@ -62,6 +62,20 @@ def test_params_files_use_only_declared_names(profile):
         declared = set(papermill.inspect_notebook(str(nb)))
         unknown = set(load_params(f)) - declared
         assert not unknown, f"{f.relative_to(ROOT)} sets undeclared parameters {sorted(unknown)}"
+
+
+def test_the_gpu_profile_stops_on_a_cpu_only_machine_before_running_anything(tmp_path, monkeypatch):
+    """It would train a full-width network for hours on the CPU: stop first, naming both ways out."""
+    from siamfc_lib import pipeline
+    from siamfc_lib.devices import Device
+
+    monkeypatch.setattr("siamfc_lib.devices.resolve_device", lambda spec="auto", *a: Device("cpu"))
+    with pytest.raises(SystemExit, match=r"needs a GPU or NPU.*make demo"):
+        pipeline.run("gpu", tmp_path / "gpu")
+    assert not (tmp_path / "gpu").exists()
+    monkeypatch.setattr("siamfc_lib.devices.resolve_device", lambda spec="auto", *a: Device("cuda", 0))
+    pipeline.check_profile_device("gpu")       # with a GPU it goes on
+    pipeline.check_profile_device("demo")      # CPU profiles never ask
 
 
 def _relocate(params: dict, out: Path) -> dict:
