@@ -44,7 +44,8 @@ def test_demo_quality_scores_each_seed_on_both_sets_and_summarises(capsys):
     """Seed k shifts the generator and training seeds; every set scores SiamFC and the baselines."""
     args = ["--seeds", "0,1", "--sets", "validation,embedded", "--size", "smoke", "--baselines", "kcf",
             "--untrained", "--set", "epochs=1", "--set", "pairs_per_epoch=16", "--set", "val_pairs=8",
-            "--set", "workers=0", "--set", "width=0.125"]
+            "--set", "workers=0", "--set", "width=0.125", "--validation-sequences", "Synth05,Synth06,Synth07",
+            "--data", "otb_sequences=[Jogging, Synth01]"]
     assert bench_main(["demo_quality", *args]) == 0
     result = _last_json(capsys.readouterr().out)
     rows = result["rows"]

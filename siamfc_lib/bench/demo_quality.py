@@ -86,7 +86,7 @@ def run_seed(k: int, args, work: Path) -> dict:
         if set_name == "validation":
             otb = work / f"validation{k}"
             ensure_embedded_datasets(None, otb, SyntheticConfig.preset(
-                args.size, seed=args.validation_seed + k, otb_sequences=VALIDATION_SEQUENCES), log=lambda _m: None)
+                args.size, seed=args.validation_seed + k, otb_sequences=args.validation_sequences), log=lambda _m: None)
         else:
             otb = seed_dir / "OTB"
         row[set_name] = _score(otb, str(seed_dir / "train"), work / f"eval_{set_name}{k}", args.baselines,
@@ -120,6 +120,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--data", action="append", default=[], metavar="KEY=VALUE",
                         help="embedded-VID generator override (SyntheticConfig names), repeatable")
     parser.add_argument("--size", default="demo", help="synthetic preset of every generated set (smoke: tests)")
+    parser.add_argument("--validation-sequences", default=",".join(VALIDATION_SEQUENCES),
+                        help="comma list of the held-out set's sequence names (real OTB names get their quirks)")
     parser.add_argument("--train-seed", type=int, default=1234)
     parser.add_argument("--validation-seed", type=int, default=VALIDATION_SEED)
     parser.add_argument("--work", default=None, help="keep the data and runs here (default: a temporary folder)")
@@ -128,6 +130,9 @@ def main(argv: list[str] | None = None) -> dict:
     args.train = {k: _parse_value(v) for k, v in (s.split("=", 1) for s in args.set)}
     args.synthetic = {k: _parse_value(v) for k, v in (s.split("=", 1) for s in args.data)}
     args.sets = [s for s in args.sets.split(",") if s]
+    args.validation_sequences = tuple(s for s in args.validation_sequences.split(",") if s)
+    if "otb_sequences" in args.synthetic:
+        args.synthetic["otb_sequences"] = tuple(args.synthetic["otb_sequences"])
     args.baselines = [b for b in args.baselines.split(",") if b]
     seeds = [int(s) for s in args.seeds.split(",")]
     rows = []
