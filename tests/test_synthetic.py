@@ -329,3 +329,13 @@ def test_vid_lookalikes_appear_only_when_asked_and_stay_unannotated():
         tracks = [sorted(l.track_id for l in scene.layers if l.track_id is not None) for scene in (plain, busy)]
         assert tracks[0] == tracks[1] and tracks[0], snip      # the same annotated tracks, nothing added
         assert 1 <= _lookalikes(busy) - _lookalikes(plain) <= 2, snip
+
+
+def test_preset_overrides_are_typed_like_params_files():
+    """A YAML list (--data, params) becomes the tuple the fingerprint expects; a misspelt name is an error."""
+    from siamfc_lib.config import ConfigError
+
+    cfg = SyntheticConfig.preset("smoke", otb_sequences=["Jogging", "Synth01"], vid_lookalike_prob=1)
+    assert cfg.otb_sequences == ("Jogging", "Synth01") and cfg.vid_lookalike_prob == 1.0
+    with pytest.raises(ConfigError, match="vid_videos"):
+        SyntheticConfig.preset("demo", vid_videos=3)

@@ -24,7 +24,9 @@ from pathlib import Path
 
 import yaml
 
+from ..config import load_params
 from ..config.data import OTB_SEQUENCES_ALL, SyntheticConfig
+from ..paths import project_root
 
 VALIDATION_SEED = 7001
 VALIDATION_SEQUENCES = OTB_SEQUENCES_ALL + tuple(f"Synth{i:02d}" for i in range(5, 17))
@@ -32,12 +34,13 @@ TRAIN_KEYS = ("epochs", "batch_size", "workers", "amp", "width", "pairs_per_epoc
               "device", "channels_last")
 
 
-def _parse_value(text: str):
-    return yaml.safe_load(text)
+def _key_values(pairs: list[str]) -> dict:
+    """``["lr=0.06", "width=0.25"]`` -> ``{"lr": 0.06, "width": 0.25}`` (values read as YAML)."""
+    return {k: yaml.safe_load(v) for k, v in (p.split("=", 1) for p in pairs)}
 
 
-def demo_train_params(root: Path) -> dict:
-    params = yaml.safe_load((root / "params" / "demo" / "03_train_1p.yaml").read_text())
+def demo_train_params() -> dict:
+    params = load_params(project_root() / "params" / "demo" / "03_train_1p.yaml")
     return {k: params[k] for k in TRAIN_KEYS if k in params} | {"preset": params.get("preset", "paper")}
 
 
@@ -62,7 +65,6 @@ def run_seed(k: int, args, work: Path) -> dict:
     from ..data.synthetic import ensure_embedded_datasets
     from ..training import train
 
-    root = Path(args.root)
     data_cfg = SyntheticConfig.preset(args.size, seed=SyntheticConfig().seed + k, **args.synthetic)
     data_tag = "-".join(f"{key}={value}" for key, value in sorted(args.synthetic.items())).replace("/", "_")
     seed_dir = work / (f"seed{k}" + (f"-{data_tag}" if data_tag else ""))
@@ -73,7 +75,7 @@ def run_seed(k: int, args, work: Path) -> dict:
     curate(build(CurateConfig, dict(vid_root=str(seed_dir / "ILSVRC2015"), data_path=str(seed_dir / "crops"),
                                     workers=None)), progress=False, log=lambda _m: None)
     t_data = time.perf_counter() - t0
-    params = demo_train_params(root) | args.train
+    params = demo_train_params() | args.train
     name = params.pop("preset")
     cfg = preset(name, **params, data_path=str(seed_dir / "crops"), lmdb_path="", run_dir=str(seed_dir / "train"),
                  seed=args.train_seed + k)
@@ -125,14 +127,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--train-seed", type=int, default=1234)
     parser.add_argument("--validation-seed", type=int, default=VALIDATION_SEED)
     parser.add_argument("--work", default=None, help="keep the data and runs here (default: a temporary folder)")
-    parser.add_argument("--root", default=".", help="project root (for params/demo)")
     args = parser.parse_args(argv)
-    args.train = {k: _parse_value(v) for k, v in (s.split("=", 1) for s in args.set)}
-    args.synthetic = {k: _parse_value(v) for k, v in (s.split("=", 1) for s in args.data)}
+    args.train, args.synthetic = _key_values(args.set), _key_values(args.data)
     args.sets = [s for s in args.sets.split(",") if s]
     args.validation_sequences = tuple(s for s in args.validation_sequences.split(",") if s)
-    if "otb_sequences" in args.synthetic:
-        args.synthetic["otb_sequences"] = tuple(args.synthetic["otb_sequences"])
     args.baselines = [b for b in args.baselines.split(",") if b]
     seeds = [int(s) for s in args.seeds.split(",")]
     rows = []

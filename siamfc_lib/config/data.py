@@ -33,9 +33,11 @@ class SyntheticConfig:
     @classmethod
     def preset(cls, name: str, **overrides) -> "SyntheticConfig":
         """``smoke`` (seconds, CI), ``demo`` (the embedded default) or ``gpu``, with optional overrides."""
+        from .core import build   # typed and strict: a YAML list becomes a tuple, a wrong name is an error
+
         if name not in SYNTHETIC_PRESETS:
             raise ValueError(f"unknown synthetic preset {name!r}; known: {', '.join(SYNTHETIC_PRESETS)}")
-        return cls(**{**SYNTHETIC_PRESETS[name], **overrides})
+        return build(cls, {**SYNTHETIC_PRESETS[name], **overrides})
 
 
 SYNTHETIC_PRESETS: dict[str, dict] = {

@@ -191,7 +191,7 @@ def write_otb_tree(root: Path, cfg: SyntheticConfig, log=print) -> dict:
     specs = [sequence_spec(name) for name in cfg.otb_sequences]
     for written in map_in_order(partial(write_sequence, root, cfg), specs):
         done.append(written)
-        log(f"[synthetic OTB] {written['name']}: {done[-1]['annotated']} annotated of {done[-1]['images']} images")
+        log(f"[synthetic OTB] {written['name']}: {written['annotated']} annotated of {written['images']} images")
     return {
         "sequences": len(done),
         "targets": sum(d["targets"] for d in done),
