@@ -8,14 +8,13 @@ import torch
 
 import npu_standin
 from otb_fixtures import moving_target_frames, write_sequence
+from train_fixtures import tiny_curation, tiny_train_cfg
 
-from siamfc_lib.config import preset
 from siamfc_lib.config.tracking import TrackerConfig
 from siamfc_lib.devices import DeviceError
 from siamfc_lib.model import build_model
 from siamfc_lib.training import trainer
 from siamfc_lib.training.run_log import read_metrics
-from siamfc_lib.training.synthetic_crops import write_synthetic_curation
 from siamfc_lib.tracking.batched import BatchedSiamFC
 from siamfc_lib.tracking.tracker import SiamFCTracker
 
@@ -25,9 +24,7 @@ pytestmark = pytest.mark.usefixtures("fresh_npu_cache")
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    root = tmp_path_factory.mktemp("data")
-    write_synthetic_curation(root / "VID", videos=4, frames=6, seed=5, lmdb_path=root / "VID.lmdb")
-    return root / "VID"
+    return tiny_curation(tmp_path_factory.mktemp("data"))
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +34,8 @@ def model():
 
 
 def _cfg(data, run_dir, **kw):
-    base = dict(data_path=str(data), lmdb_path=None, device="npu", width=0.125, batch_size=2,
-                pairs_per_epoch=4, val_pairs=2, val_fraction=0.25, workers=0, epochs=1,
-                run_dir=str(run_dir), log_every=1, warmup_steps=1)
-    return preset("ascend", **{**base, **kw})
+    defaults = dict(device="npu", pairs_per_epoch=4, val_pairs=2, epochs=1, log_every=1)
+    return tiny_train_cfg(data, run_dir, "ascend", **{**defaults, **kw})
 
 
 def test_the_stand_in_rejects_what_torch_npu_rejects(monkeypatch):

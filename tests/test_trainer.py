@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 import yaml
+from train_fixtures import tiny_curation, tiny_train_cfg
 
 from siamfc_lib.config import preset
 from siamfc_lib.model import build_model
@@ -13,21 +14,16 @@ from siamfc_lib.training.checkpoints import (CheckpointError, load_checkpoint, l
                                              load_model_state)
 from siamfc_lib.training.run import main as run_main
 from siamfc_lib.training.schedule import lr_factor
-from siamfc_lib.training.synthetic_crops import write_synthetic_curation
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    root = tmp_path_factory.mktemp("data")
-    write_synthetic_curation(root / "VID", videos=4, frames=6, seed=5, lmdb_path=root / "VID.lmdb")
-    return root / "VID"
+    return tiny_curation(tmp_path_factory.mktemp("data"))
 
 
 def _cfg(data, run_dir, **kw):
-    base = dict(data_path=str(data), lmdb_path=None, device="cpu", width=0.125, batch_size=2,
-                pairs_per_epoch=8, val_pairs=4, val_fraction=0.25, workers=0, epochs=2,
-                run_dir=str(run_dir), log_every=2, warmup_steps=1)
-    return preset("paper", **{**base, **kw})
+    defaults = dict(device="cpu", pairs_per_epoch=8, val_pairs=4, epochs=2, log_every=2)
+    return tiny_train_cfg(data, run_dir, "paper", **{**defaults, **kw})
 
 
 def _all_tensors(ckpt):
