@@ -19,7 +19,6 @@ crops went, so :class:`~siamfc_lib.data.crop_store.FolderStore` still finds them
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import time

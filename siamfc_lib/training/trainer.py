@@ -25,7 +25,7 @@ from ..io_utils import atomic_write_text
 from ..model import build_model
 from ..model.losses import balanced_logistic_loss
 from ..seeding import derive_seed, seed_everything
-from .checkpoints import (checkpoint_dir, epoch_path, load_checkpoint, load_model_state, prune_checkpoints,
+from .checkpoints import (checkpoint_dir, epoch_path, load_model_state, prune_checkpoints,
                           remove_partial_files, restore_rng_states, save_checkpoint)
 from .consensus import agree_on_start, resume_checkpoint
 from .context import DistributedContext
