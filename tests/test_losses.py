@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from siamfc_lib.model.losses import balanced_logistic_loss, label_masks, label_targets
+from siamfc_lib.model.losses import balanced_logistic_loss, label_masks, label_targets, shifted_targets
 
 # Euclidean distance <= 16 px / stride 8 = 2 cells from the centre (7, 7) of the 15x15 map.
 POSITIVES_15 = {(5, 7), (6, 6), (6, 7), (6, 8), (7, 5), (7, 6), (7, 7), (7, 8), (7, 9),
@@ -57,3 +57,29 @@ def test_loss_is_fp32_for_bf16_logits():
     logits = torch.zeros(1, 1, 15, 15, dtype=torch.bfloat16)
     loss = balanced_logistic_loss(logits)
     assert loss.dtype == torch.float32 and loss.item() == pytest.approx(math.log(2), rel=1e-6)
+
+
+def test_shifted_labels_centre_the_positives_on_the_target():
+    # Target 8 px right and 16 px up of the instance centre: one cell right, two up.
+    offsets = torch.tensor([[0.0, 0.0], [8.0, -16.0], [3.0, 0.0]])
+    labels, weights = shifted_targets((15, 15), offsets)
+    paper_labels, paper_weights = label_targets((15, 15))
+    assert torch.equal(labels[0], paper_labels) and torch.allclose(weights[0], paper_weights)
+    assert {tuple(map(int, ij)) for ij in labels[1].nonzero()} == {(i - 2, j + 1) for i, j in POSITIVES_15}
+    # 3 px = 0.375 cell: (7, 5) is now 2.375 cells away, (7, 9) 1.625 and (7, 10) 2.625.
+    moved = {tuple(map(int, ij)) for ij in labels[2].nonzero()}
+    assert (7, 5) not in moved and (7, 9) in moved and (7, 10) not in moved
+    assert torch.allclose(weights.sum(dim=(1, 2)), torch.ones(3))
+
+
+def test_shift_following_loss_is_the_paper_loss_for_centred_targets_and_differs_when_moved():
+    logits = torch.randn(2, 1, 15, 15, generator=torch.Generator().manual_seed(0))
+    paper = balanced_logistic_loss(logits)
+    assert balanced_logistic_loss(logits, target_offsets=torch.zeros(2, 2), labels_follow_shift=True).item() == \
+        pytest.approx(paper.item(), rel=1e-6)
+    moved = torch.tensor([[8.0, 0.0], [0.0, 8.0]])
+    assert balanced_logistic_loss(logits, target_offsets=moved, labels_follow_shift=True).item() != \
+        pytest.approx(paper.item(), rel=1e-3)
+    assert balanced_logistic_loss(logits, target_offsets=moved).item() == paper.item()   # read only when asked
+    with pytest.raises(ValueError, match="target_offsets"):
+        balanced_logistic_loss(logits, labels_follow_shift=True)

@@ -33,10 +33,10 @@ def _centroid(img: np.ndarray) -> np.ndarray:
 def test_augmentation_keeps_the_target_centred_within_the_translation_bound(seed):
     params = AugmentParams(stretch=0.05, max_translate=4, gray_prob=0.0)
     src = _marker_crop()
-    z, x = augment_pair(src, src, rng(seed, "t"), params)
+    z, x, _ = augment_pair(src, src, rng(seed, "t"), params)
     assert z.shape == (127, 127, 3) and x.shape == (239, 239, 3)
     assert np.allclose(_centroid(z), 63, atol=0.3)
-    _, _, shift = sample_affines(rng(seed, "t"), params)  # the same draws augment_pair made
+    shift = sample_affines(rng(seed, "t"), params).shift  # the same draws augment_pair made
     cx = _centroid(x)
     assert np.allclose(cx, 119 - np.array(shift), atol=0.3)
     assert np.all(np.abs(cx - 119) <= 4 + 0.3)
@@ -44,19 +44,19 @@ def test_augmentation_keeps_the_target_centred_within_the_translation_bound(seed
 
 def test_exemplar_is_the_centre_127_of_the_curated_crop_without_stretch():
     src = np.random.default_rng(0).integers(0, 256, (255, 255, 3), dtype=np.uint8)
-    z, x = augment_pair(src, src, rng(0), AugmentParams(stretch=0.0, max_translate=0, gray_prob=0.0))
+    z, x, _ = augment_pair(src, src, rng(0), AugmentParams(stretch=0.0, max_translate=0, gray_prob=0.0))
     assert np.array_equal(z, src[64:191, 64:191]) and np.array_equal(x, src[8:247, 8:247])
 
 
 def test_gray_applies_to_both_crops_of_a_pair():
     src = np.random.default_rng(1).integers(0, 256, (255, 255, 3), dtype=np.uint8)
-    z, x = augment_pair(src, src, rng(0), AugmentParams(gray_prob=1.0))
+    z, x, _ = augment_pair(src, src, rng(0), AugmentParams(gray_prob=1.0))
     assert np.array_equal(z[..., 0], z[..., 1]) and np.array_equal(x[..., 0], x[..., 2])
 
 
 def test_colour_jitter_changes_channels_by_one_gain_per_pair():
     src = np.full((255, 255, 3), 100, np.uint8)
-    z, x = augment_pair(src, src, rng(0), AugmentParams(gray_prob=0.0, color_jitter=0.2))
+    z, x, _ = augment_pair(src, src, rng(0), AugmentParams(gray_prob=0.0, color_jitter=0.2))
     assert not np.array_equal(z[64, 64], [100, 100, 100]) and np.array_equal(z[64, 64], x[119, 119])
 
 
@@ -91,8 +91,9 @@ def test_pairs_come_from_one_track_within_the_frame_range(curated):
 def test_items_are_float_chw_in_0_255(curated):
     path, manifest = curated
     ds = PairDataset(manifest, FolderStore(path), [manifest.videos[0].video], AugmentParams(), seed=0, items=4)
-    z, x = ds[0]
+    z, x, offset = ds[0]
     assert z.shape == (3, 127, 127) and x.shape == (3, 239, 239) and z.dtype == torch.float32
+    assert offset.shape == (2,) and offset.dtype == torch.float32
     assert 0 <= float(z.min()) and float(x.max()) <= 255 and float(x.max()) > 1
 
 
@@ -108,7 +109,7 @@ def test_lmdb_and_folder_give_the_same_pairs(curated):
 
 
 def _batches(loader):
-    return [torch.cat([z.flatten(1), x.flatten(1)], 1) for z, x in loader]
+    return [torch.cat([z.flatten(1), x.flatten(1)], 1) for z, x, _ in loader]
 
 
 def test_streams_are_independent_of_worker_count_and_differ_between_workers_and_epochs(curated):
@@ -128,3 +129,22 @@ def test_streams_are_independent_of_worker_count_and_differ_between_workers_and_
 def test_ranks_take_disjoint_strided_indices():
     r0, r1 = list(PairSampler(10, epoch=2, rank=0, world_size=2)), list(PairSampler(10, epoch=2, rank=1, world_size=2))
     assert r0 == [20, 22, 24, 26, 28] and r1 == [21, 23, 25, 27, 29]
+
+
+class _MarkerStore:
+    """Every crop is the centred marker, so the instance shows where augmentation moved the target."""
+
+    def get_rgb(self, key):
+        return _marker_crop()
+
+
+def test_each_pair_reports_where_its_target_landed_in_the_instance(curated):
+    _, manifest = curated
+    params = AugmentParams(stretch=0.0, max_translate=12, gray_prob=0.0)
+    ds = PairDataset(manifest, _MarkerStore(), [manifest.videos[0].video], params, seed=0, items=8)
+    offsets = []
+    for i in range(8):
+        _, x, offset = ds[i]
+        offsets.append(offset.numpy())
+        np.testing.assert_allclose(_centroid(x.permute(1, 2, 0).numpy()) - 119, offset.numpy(), atol=0.3)
+    assert np.abs(np.array(offsets)).max() > 4   # the shifts really vary

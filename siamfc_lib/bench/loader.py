@@ -46,7 +46,7 @@ def measure_loader(dataset: PairDataset, workers: int, batch: int, pairs: int, w
     for _ in range(warmup_batches):
         next(it)
     start, n = time.perf_counter(), 0
-    for z, _ in it:
+    for z, *_ in it:
         n += z.shape[0]
     return n / (time.perf_counter() - start)
 

@@ -61,8 +61,9 @@ def end_to_end(step: TrainStep, dataset, batch: int, steps: int, warmup: int, wo
 
     def run(n: int) -> None:
         for _ in range(n):
-            z, x = next(it)
-            step(to_network_input(z, step.device, channels_last), to_network_input(x, step.device, channels_last))
+            z, x, target_offsets = next(it)
+            step(to_network_input(z, step.device, channels_last), to_network_input(x, step.device, channels_last),
+                 target_offsets)
     return _timed(run, steps, warmup, batch, step.device)
 
 

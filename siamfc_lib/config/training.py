@@ -25,6 +25,7 @@ class TrainConfig:
     # labels
     r_pos: float = 16.0                          # positive radius in instance pixels (stride 8: 2 cells)
     r_neg: float = 0.0                           # <= r_pos: every other cell is negative
+    labels_follow_shift: bool = False            # positives centred on the shifted target (paper: map centre)
     # model
     width: float = 1.0                           # channel multiplier for smaller variants
     head_bias: bool = True                       # learned scalar bias after the 1e-3 scale

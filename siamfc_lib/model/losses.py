@@ -4,6 +4,10 @@ Positive cells lie within ``r_pos / stride`` (Euclidean, map cells) of the map c
 with ``r_neg <= r_pos`` every other cell is negative, otherwise the ring between them is
 ignored. Positives and negatives each carry half of a map's weight, so the 13 positives of
 the 15x15 map are not drowned by its 212 negatives.
+
+The paper centres the positives on the map whatever the augmentation's shift, so a target
+moved half a cell is labelled as if it had not moved. ``labels_follow_shift`` centres each
+pair's positives on its target instead (:func:`shifted_targets`).
 """
 from __future__ import annotations
 
@@ -41,13 +45,42 @@ def label_targets(size: tuple[int, int], device: torch.device | str = "cpu", r_p
                            str(torch.device(device)))
 
 
+def shifted_targets(size: tuple[int, int], offsets: torch.Tensor, r_pos: float = 16.0, r_neg: float = 0.0,
+                    stride: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-pair (labels, weights) of shape ``(B, H, W)`` with each map's positives centred on
+    its target, ``offsets`` ``(B, 2)`` being the target centre's (x, y) offset from the
+    instance centre in pixels; each map's weights are balanced as in :func:`label_targets`."""
+    h, w = size
+    ys = torch.arange(h, dtype=torch.float32, device=offsets.device) - (h - 1) / 2
+    xs = torch.arange(w, dtype=torch.float32, device=offsets.device) - (w - 1) / 2
+    cells = offsets.float() / stride
+    dist = torch.sqrt((ys[None, :, None] - cells[:, 1, None, None]) ** 2
+                      + (xs[None, None, :] - cells[:, 0, None, None]) ** 2)
+    positive = dist <= r_pos / stride
+    negative = dist > max(r_neg, r_pos) / stride if r_neg > r_pos else ~positive
+    positive, negative = positive.float(), negative.float()
+    weights = (positive * (0.5 / positive.sum(dim=(1, 2), keepdim=True).clamp(min=1))
+               + negative * (0.5 / negative.sum(dim=(1, 2), keepdim=True).clamp(min=1)))
+    return positive, weights
+
+
 def balanced_logistic_loss(logits: torch.Tensor, r_pos: float = 16.0, r_neg: float = 0.0,
-                           stride: int = 8) -> torch.Tensor:
+                           stride: int = 8, target_offsets: torch.Tensor | None = None,
+                           labels_follow_shift: bool = False) -> torch.Tensor:
     """Mean over the batch of each map's weighted logistic loss; ``logits`` is ``(B, 1, H, W)``.
 
-    Computed in fp32 whatever the input dtype (the loss is a sum of small terms).
+    ``target_offsets`` ``(B, 2)``: each pair's target centre (x, y) in px from the instance
+    centre, as :class:`~siamfc_lib.training.pairs.PairDataset` returns it; read only with
+    ``labels_follow_shift``. Without it this is the paper's loss. Computed in fp32 whatever
+    the input dtype (the loss is a sum of small terms).
     """
-    labels, weights = label_targets(logits.shape[-2:], logits.device, r_pos, r_neg, stride)
     logits = logits.float().reshape(logits.shape[0], *logits.shape[-2:])
-    per_cell = F.binary_cross_entropy_with_logits(logits, labels.expand_as(logits), reduction="none")
+    if labels_follow_shift:
+        if target_offsets is None:
+            raise ValueError("labels_follow_shift needs each pair's target_offsets")
+        labels, weights = shifted_targets(logits.shape[-2:], target_offsets.to(logits.device), r_pos, r_neg, stride)
+    else:
+        labels, weights = label_targets(logits.shape[-2:], logits.device, r_pos, r_neg, stride)
+        labels = labels.expand_as(logits)
+    per_cell = F.binary_cross_entropy_with_logits(logits, labels, reduction="none")
     return (per_cell * weights).sum(dim=(1, 2)).mean()

@@ -35,11 +35,12 @@ def split_videos(manifest: Manifest, val_fraction: float, seed: int) -> tuple[li
 
 
 class PairDataset(Dataset):
-    """``dataset[global_index] -> (exemplar, instance)``.
+    """``dataset[global_index] -> (exemplar, instance, target_offset)``.
 
     ``raw=False``: float32 CHW tensors in 0..255 (RGB). ``raw=True``: uint8 HWC tensors, the
     trainer's fast path (4x less to transfer; the device converts, and NHWC is already
-    channels_last).
+    channels_last). ``target_offset``: float32 ``(dx, dy)``, where augmentation put the target's
+    centre in the instance, in px from the crop centre (for labels that follow the shift).
 
     Holds the manifest's columns (arrays, memory-mapped when loaded from disk) and a few small
     index arrays, no per-track or per-crop Python objects: forked workers share the pages
@@ -96,13 +97,14 @@ class PairDataset(Dataset):
     def __len__(self) -> int:
         return self.items
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         z_key, x_key = self.choose(index)
         gen = derived_rng(self.seed, "augment", self.stream, index)
-        z, x = augment_pair(self.store.get_rgb(z_key), self.store.get_rgb(x_key), gen, self.params)
+        z, x, where = augment_pair(self.store.get_rgb(z_key), self.store.get_rgb(x_key), gen, self.params)
+        offset = torch.tensor([-where.shift[0], -where.shift[1]], dtype=torch.float32)
         if self.raw:
-            return torch.from_numpy(z), torch.from_numpy(x)
-        return (torch.from_numpy(z).permute(2, 0, 1).float(), torch.from_numpy(x).permute(2, 0, 1).float())
+            return torch.from_numpy(z), torch.from_numpy(x), offset
+        return torch.from_numpy(z).permute(2, 0, 1).float(), torch.from_numpy(x).permute(2, 0, 1).float(), offset
 
 
 class PairSampler(Sampler[int]):

@@ -44,20 +44,22 @@ class TrainStep:
     def __init__(self, net: nn.Module, optimizer: torch.optim.Optimizer, device: Device,
                  amp_dtype: torch.dtype | None, scaler: torch.amp.GradScaler,
                  r_pos: float = 16.0, r_neg: float = 0.0, stride: int = 8, loss_fn=None,
-                 scale_update: float | None = None):
+                 scale_update: float | None = None, labels_follow_shift: bool = False):
         self.net, self.optimizer, self.device, self.amp_dtype, self.scaler = net, optimizer, device, amp_dtype, scaler
         self.r_pos, self.r_neg, self.stride = r_pos, r_neg, stride
+        self.labels_follow_shift = labels_follow_shift
         self.loss_fn = loss_fn or balanced_logistic_loss
         self.scale_update = scale_update
         self.overflow_steps = torch.zeros((), device=device.torch)
 
-    def loss(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    def loss(self, z: torch.Tensor, x: torch.Tensor, target_offsets: torch.Tensor | None = None) -> torch.Tensor:
         with autocast_context(self.device, self.amp_dtype):
             logits = self.net(z, x)
-        return self.loss_fn(logits, self.r_pos, self.r_neg, self.stride)
+        return self.loss_fn(logits, self.r_pos, self.r_neg, self.stride, target_offsets,
+                            self.labels_follow_shift)
 
-    def __call__(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        loss = self.loss(z, x)
+    def __call__(self, z: torch.Tensor, x: torch.Tensor, target_offsets: torch.Tensor | None = None) -> torch.Tensor:
+        loss = self.loss(z, x, target_offsets)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.step(self.optimizer)

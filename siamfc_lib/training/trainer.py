@@ -85,9 +85,10 @@ def _validate(step: TrainStep, loader, ctx: DistributedContext, channels_last: b
     step.net.eval()
     total = torch.zeros(2, device=step.device.torch)
     with torch.no_grad():
-        for z, x in loader:
+        for z, x, target_offsets in loader:
             z, x = to_network_input(z, step.device, channels_last), to_network_input(x, step.device, channels_last)
-            total += torch.stack([step.loss(z, x).float() * z.shape[0], torch.tensor(float(z.shape[0]), device=z.device)])
+            total += torch.stack([step.loss(z, x, target_offsets).float() * z.shape[0],
+                                  torch.tensor(float(z.shape[0]), device=z.device)])
     step.net.train()
     total = ctx.all_reduce_sum(total)
     return float(total[0] / total[1].clamp(min=1))
@@ -166,7 +167,8 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
         net = torch.compile(net)
     step = TrainStep(net, optimizer, device, amp_dtype, scaler, cfg.r_pos, cfg.r_neg,
                      cfg.geometry.total_stride, loss_fn=lambda *a: balanced_logistic_loss(*a),
-                     scale_update=scale_update)
+                     scale_update=scale_update,
+                     labels_follow_shift=cfg.labels_follow_shift)
     train_loader, sampler, val_loader, info = _loaders(cfg, ctx, device)
     if info["shm_note"] and ctx.is_main:
         logger.warning(info["shm_note"])
@@ -203,13 +205,13 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
         batches = progress_mod.track(train_loader, total=steps, desc=f"epoch {epoch + 1}/{cfg.epochs}",
                                      enabled=progress if ctx.is_main else False, log=logger.info,
                                      unit="batch", size=lambda batch: len(batch[0]), size_unit="pair")
-        for i, (z, x) in enumerate(batches):
+        for i, (z, x, target_offsets) in enumerate(batches):
             z = to_network_input(z, device, channels_last)
             x = to_network_input(x, device, channels_last)
             if global_step <= lr_warmup and lr_warmup:  # the last pass restores the scheduled lr
                 for group, base in zip(optimizer.param_groups, epoch_lrs):
                     group["lr"] = base * warmup_factor(scale, global_step, lr_warmup)
-            loss = step(z, x)
+            loss = step(z, x, target_offsets)
             loss_sum += loss
             interval_sum += loss
             interval_n += 1

@@ -5,10 +5,13 @@ Each crop (stretch + crop + translation) is ONE ``cv2.warpAffine`` from the cura
 span ``exemplar_size`` pixels. So the exemplar is the stretched centre 127 px, and the
 instance is the stretched centre 239 px moved by an integer shift of at most
 ``max_translate`` px per axis: the target sits within that bound of the instance centre.
+The shift is returned with the crops, so the loss can centre a pair's positive labels on
+where its target really is (``labels_follow_shift``) instead of on the map centre.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -49,14 +52,19 @@ def _stretch(gen: np.random.Generator, amount: float) -> tuple[float, float]:
     return float(s[0]), float(s[1])
 
 
-def sample_affines(gen: np.random.Generator, params: AugmentParams,
-                   src_size: int = 255) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
-    """(exemplar matrix, instance matrix, instance shift in px) for one pair."""
+class PairAffines(NamedTuple):
+    exemplar: np.ndarray           # 2x3 matrix
+    instance: np.ndarray           # 2x3 matrix
+    shift: tuple[int, int]         # instance shift in px: the target centre sits at centre - shift
+
+
+def sample_affines(gen: np.random.Generator, params: AugmentParams, src_size: int = 255) -> PairAffines:
+    """The warps of one pair."""
     mz = crop_affine(src_size, params.exemplar_size, _stretch(gen, params.stretch))
     t = params.max_translate
     shift = tuple(int(v) for v in gen.integers(-t, t + 1, size=2)) if t > 0 else (0, 0)
     mx = crop_affine(src_size, params.instance_size, _stretch(gen, params.stretch), shift)
-    return mz, mx, shift
+    return PairAffines(mz, mx, shift)
 
 
 def to_gray_rgb(image: np.ndarray) -> np.ndarray:
@@ -64,9 +72,11 @@ def to_gray_rgb(image: np.ndarray) -> np.ndarray:
 
 
 def augment_pair(z_src: np.ndarray, x_src: np.ndarray, gen: np.random.Generator,
-                 params: AugmentParams) -> tuple[np.ndarray, np.ndarray]:
-    """Exemplar ``(127,127,3)`` and instance ``(239,239,3)`` uint8 RGB crops of one pair."""
-    mz, mx, _ = sample_affines(gen, params, z_src.shape[0])
+                 params: AugmentParams) -> tuple[np.ndarray, np.ndarray, PairAffines]:
+    """Exemplar ``(127,127,3)`` and instance ``(239,239,3)`` uint8 RGB crops of one pair, and
+    the warps that made them (``shift``: where the target went)."""
+    affines = sample_affines(gen, params, z_src.shape[0])
+    mz, mx = affines.exemplar, affines.instance
     z = warp(z_src, mz, params.exemplar_size)
     x = warp(x_src, mx, params.instance_size)
     if params.gray_prob > 0 and gen.random() < params.gray_prob:
@@ -74,4 +84,4 @@ def augment_pair(z_src: np.ndarray, x_src: np.ndarray, gen: np.random.Generator,
     if params.color_jitter > 0:
         gain = tuple(float(g) for g in np.clip(1.0 + gen.normal(0.0, params.color_jitter, 3), 0.0, 2.0)) + (1.0,)
         z, x = cv2.multiply(z, gain, dtype=cv2.CV_8U), cv2.multiply(x, gain, dtype=cv2.CV_8U)
-    return z, x
+    return z, x, affines
