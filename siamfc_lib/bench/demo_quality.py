@@ -31,7 +31,7 @@ from ..paths import project_root
 VALIDATION_SEED = 7001
 VALIDATION_SEQUENCES = OTB_SEQUENCES_ALL + tuple(f"Synth{i:02d}" for i in range(5, 17))
 TRAIN_KEYS = ("epochs", "batch_size", "workers", "amp", "width", "pairs_per_epoch", "val_pairs", "lr", "lr_end",
-              "device", "channels_last")
+              "device", "channels_last", "labels_follow_shift", "train_instance_size")
 
 
 def _key_values(pairs: list[str]) -> dict:
@@ -42,6 +42,14 @@ def _key_values(pairs: list[str]) -> dict:
 def demo_train_params() -> dict:
     params = load_params(project_root() / "params" / "demo" / "03_train_1p.yaml")
     return {k: params[k] for k in TRAIN_KEYS if k in params} | {"preset": params.get("preset", "paper")}
+
+
+def preset_arguments(params: dict) -> dict:
+    """03's parameter names -> :func:`siamfc_lib.config.preset` arguments, mapped as 03 maps them."""
+    out = dict(params)
+    if "train_instance_size" in out:
+        out["geometry"] = {"train_instance_size": out.pop("train_instance_size")}
+    return out
 
 
 def _score(otb_root: Path, checkpoint: str, run_dir: Path, baselines: list[str], untrained: bool) -> dict:
@@ -75,7 +83,7 @@ def run_seed(k: int, args, work: Path) -> dict:
     curate(build(CurateConfig, dict(vid_root=str(seed_dir / "ILSVRC2015"), data_path=str(seed_dir / "crops"),
                                     workers=None)), progress=False, log=lambda _m: None)
     t_data = time.perf_counter() - t0
-    params = demo_train_params() | args.train
+    params = preset_arguments(demo_train_params() | args.train)
     name = params.pop("preset")
     cfg = preset(name, **params, data_path=str(seed_dir / "crops"), lmdb_path="", run_dir=str(seed_dir / "train"),
                  seed=args.train_seed + k)

@@ -5,7 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from ..model.losses import label_masks
+from ..model.losses import label_targets, shifted_targets
 
 
 def _hwc_uint8(img: torch.Tensor) -> np.ndarray:
@@ -16,18 +16,28 @@ def _hwc_uint8(img: torch.Tensor) -> np.ndarray:
     return arr.clamp(0, 255).to(torch.uint8).numpy()
 
 
-def plot_pairs(exemplars: torch.Tensor, instances: torch.Tensor, n: int = 4, map_size: int = 15):
+def training_labels(cfg, offsets: torch.Tensor) -> np.ndarray:
+    """The positives ``(N, H, W)`` each pair of a :class:`TrainConfig` run is trained against,
+    given the pairs' target offsets (px) as :class:`PairDataset` returns them."""
+    g = cfg.geometry
+    size = (g.response_size(g.train_instance_size),) * 2
+    if cfg.labels_follow_shift:
+        return shifted_targets(size, offsets, cfg.r_pos, cfg.r_neg, g.total_stride)[0].numpy()
+    labels, _ = label_targets(size, "cpu", cfg.r_pos, cfg.r_neg, g.total_stride)
+    return labels.expand(len(offsets), *size).numpy()
+
+
+def plot_pairs(exemplars: torch.Tensor, instances: torch.Tensor, labels: np.ndarray, n: int = 4):
     """Exemplar, instance, and the label map (positives) each instance is trained against."""
     n = min(n, len(exemplars))
-    pos, _ = label_masks((map_size, map_size))
     fig, axes = plt.subplots(3, n, figsize=(2.6 * n, 7.5), squeeze=False)
     for i in range(n):
         axes[0, i].imshow(_hwc_uint8(exemplars[i]))
         axes[1, i].imshow(_hwc_uint8(instances[i]))
-        axes[2, i].imshow(pos.numpy(), cmap="gray", vmin=0, vmax=1)
+        axes[2, i].imshow(labels[i], cmap="gray", vmin=0, vmax=1)
         axes[0, i].set_title(f"pair {i}: exemplar")
         axes[1, i].set_title("instance")
-        axes[2, i].set_title(f"label {map_size}x{map_size}")
+        axes[2, i].set_title("label {}x{}".format(*labels[i].shape))
     for ax in axes.flat:
         ax.set_xticks([]), ax.set_yticks([])
     fig.tight_layout()
