@@ -17,16 +17,20 @@ import torch
 import torch.nn.functional as F
 
 
+def _masks(dist: torch.Tensor, r_pos: float, r_neg: float, stride: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(positive, negative) cells given each cell's distance in cells from the target."""
+    positive = dist <= r_pos / stride
+    negative = dist > max(r_neg, r_pos) / stride if r_neg > r_pos else ~positive
+    return positive, negative
+
+
 def label_masks(size: tuple[int, int], r_pos: float = 16.0, r_neg: float = 0.0,
                 stride: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
     """Boolean (positive, negative) masks of shape ``size`` on the CPU."""
     h, w = size
     ys = torch.arange(h, dtype=torch.float64) - (h - 1) / 2
     xs = torch.arange(w, dtype=torch.float64) - (w - 1) / 2
-    dist = torch.sqrt(ys[:, None] ** 2 + xs[None, :] ** 2)
-    positive = dist <= r_pos / stride
-    negative = dist > max(r_neg, r_pos) / stride if r_neg > r_pos else ~positive
-    return positive, negative
+    return _masks(torch.sqrt(ys[:, None] ** 2 + xs[None, :] ** 2), r_pos, r_neg, stride)
 
 
 @lru_cache(maxsize=32)
@@ -56,12 +60,24 @@ def shifted_targets(size: tuple[int, int], offsets: torch.Tensor, r_pos: float =
     cells = offsets.float() / stride
     dist = torch.sqrt((ys[None, :, None] - cells[:, 1, None, None]) ** 2
                       + (xs[None, None, :] - cells[:, 0, None, None]) ** 2)
-    positive = dist <= r_pos / stride
-    negative = dist > max(r_neg, r_pos) / stride if r_neg > r_pos else ~positive
-    positive, negative = positive.float(), negative.float()
+    positive, negative = (m.float() for m in _masks(dist, r_pos, r_neg, stride))
     weights = (positive * (0.5 / positive.sum(dim=(1, 2), keepdim=True).clamp(min=1))
                + negative * (0.5 / negative.sum(dim=(1, 2), keepdim=True).clamp(min=1)))
     return positive, weights
+
+
+def batch_targets(shape: tuple[int, int, int], device: torch.device | str, r_pos: float = 16.0,
+                  r_neg: float = 0.0, stride: int = 8, target_offsets: torch.Tensor | None = None,
+                  labels_follow_shift: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """(labels, weights) of a batch of ``shape`` ``(B, H, W)`` maps: the paper's one centred map
+    for every pair, or with ``labels_follow_shift`` each pair's own (:func:`shifted_targets`)."""
+    size = tuple(shape[-2:])
+    if not labels_follow_shift:
+        labels, weights = label_targets(size, device, r_pos, r_neg, stride)
+        return labels.expand(shape[0], *size), weights
+    if target_offsets is None:
+        raise ValueError("labels_follow_shift needs each pair's target_offsets")
+    return shifted_targets(size, target_offsets.to(device), r_pos, r_neg, stride)
 
 
 def balanced_logistic_loss(logits: torch.Tensor, r_pos: float = 16.0, r_neg: float = 0.0,
@@ -75,12 +91,7 @@ def balanced_logistic_loss(logits: torch.Tensor, r_pos: float = 16.0, r_neg: flo
     the input dtype (the loss is a sum of small terms).
     """
     logits = logits.float().reshape(logits.shape[0], *logits.shape[-2:])
-    if labels_follow_shift:
-        if target_offsets is None:
-            raise ValueError("labels_follow_shift needs each pair's target_offsets")
-        labels, weights = shifted_targets(logits.shape[-2:], target_offsets.to(logits.device), r_pos, r_neg, stride)
-    else:
-        labels, weights = label_targets(logits.shape[-2:], logits.device, r_pos, r_neg, stride)
-        labels = labels.expand_as(logits)
+    labels, weights = batch_targets(logits.shape, logits.device, r_pos, r_neg, stride, target_offsets,
+                                    labels_follow_shift)
     per_cell = F.binary_cross_entropy_with_logits(logits, labels, reduction="none")
     return (per_cell * weights).sum(dim=(1, 2)).mean()

@@ -5,7 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from ..model.losses import label_targets, shifted_targets
+from ..model.losses import batch_targets
 
 
 def _hwc_uint8(img: torch.Tensor) -> np.ndarray:
@@ -20,11 +20,10 @@ def training_labels(cfg, offsets: torch.Tensor) -> np.ndarray:
     """The positives ``(N, H, W)`` each pair of a :class:`TrainConfig` run is trained against,
     given the pairs' target offsets (px) as :class:`PairDataset` returns them."""
     g = cfg.geometry
-    size = (g.response_size(g.train_instance_size),) * 2
-    if cfg.labels_follow_shift:
-        return shifted_targets(size, offsets, cfg.r_pos, cfg.r_neg, g.total_stride)[0].numpy()
-    labels, _ = label_targets(size, "cpu", cfg.r_pos, cfg.r_neg, g.total_stride)
-    return labels.expand(len(offsets), *size).numpy()
+    side = g.response_size(g.train_instance_size)
+    labels, _ = batch_targets((len(offsets), side, side), "cpu", cfg.r_pos, cfg.r_neg, g.total_stride, offsets,
+                              cfg.labels_follow_shift)
+    return labels.numpy()
 
 
 def plot_pairs(exemplars: torch.Tensor, instances: torch.Tensor, labels: np.ndarray, n: int = 4):
