@@ -1,7 +1,7 @@
 """Configuration: strict mapping, presets, params files."""
 import pytest
 
-from siamfc_lib.config import ConfigError, TrainConfig, build, load_params, preset
+from siamfc_lib.config import ConfigError, TrainConfig, build, flat_overrides, load_params, preset
 
 
 def test_unknown_key_is_an_error_naming_it():
@@ -62,3 +62,10 @@ def test_exponent_without_dot_is_a_number(tmp_path):
     p = tmp_path / "p.yaml"
     p.write_text("lr_end: 1e-5\nlr: 2E+1\nname: 1e5x\n")
     assert load_params(p) == {"lr_end": 1e-5, "lr": 20.0, "name": "1e5x"}
+
+
+def test_the_notebook_s_flat_train_instance_size_lands_in_the_geometry():
+    cfg = preset("paper", **flat_overrides({"train_instance_size": 191, "lr": 0.06}))
+    assert cfg.geometry.train_instance_size == 191 and cfg.geometry.instance_size == 255 and cfg.lr == 0.06
+    with pytest.raises(ConfigError, match="train_instance_size"):
+        preset("paper", train_instance_size=191)   # not a TrainConfig field: only the mapping makes it one

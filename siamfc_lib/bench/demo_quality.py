@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from ..config import load_params
+from ..config import flat_overrides, load_params
 from ..config.data import OTB_SEQUENCES_ALL, SyntheticConfig
 from ..paths import project_root
 
@@ -42,14 +42,6 @@ def _key_values(pairs: list[str]) -> dict:
 def demo_train_params() -> dict:
     params = load_params(project_root() / "params" / "demo" / "03_train_1p.yaml")
     return {k: params[k] for k in TRAIN_KEYS if k in params} | {"preset": params.get("preset", "paper")}
-
-
-def preset_arguments(params: dict) -> dict:
-    """03's parameter names -> :func:`siamfc_lib.config.preset` arguments, mapped as 03 maps them."""
-    out = dict(params)
-    if "train_instance_size" in out:
-        out["geometry"] = {"train_instance_size": out.pop("train_instance_size")}
-    return out
 
 
 def _score(otb_root: Path, checkpoint: str, run_dir: Path, baselines: list[str], untrained: bool) -> dict:
@@ -83,7 +75,7 @@ def run_seed(k: int, args, work: Path) -> dict:
     curate(build(CurateConfig, dict(vid_root=str(seed_dir / "ILSVRC2015"), data_path=str(seed_dir / "crops"),
                                     workers=None)), progress=False, log=lambda _m: None)
     t_data = time.perf_counter() - t0
-    params = preset_arguments(demo_train_params() | args.train)
+    params = flat_overrides(demo_train_params() | args.train)
     name = params.pop("preset")
     cfg = preset(name, **params, data_path=str(seed_dir / "crops"), lmdb_path="", run_dir=str(seed_dir / "train"),
                  seed=args.train_seed + k)

@@ -3,9 +3,9 @@ from .core import ConfigError, build, load_params, to_dict
 from .data import CurateConfig, LmdbConfig, SyntheticConfig
 from .geometry import CropGeometry
 from .tracking import EvalConfig, TrackerConfig
-from .training import PRESETS, TrainConfig, preset
+from .training import PRESETS, TrainConfig, flat_overrides, preset
 
 __all__ = [
     "ConfigError", "build", "load_params", "to_dict", "CropGeometry", "SyntheticConfig",
-    "CurateConfig", "LmdbConfig", "TrainConfig", "PRESETS", "preset", "TrackerConfig", "EvalConfig",
+    "CurateConfig", "LmdbConfig", "TrainConfig", "PRESETS", "preset", "flat_overrides", "TrackerConfig", "EvalConfig",
 ]

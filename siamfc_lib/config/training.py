@@ -69,6 +69,15 @@ PRESETS: dict[str, dict] = {
 }
 
 
+def flat_overrides(params: dict) -> dict:
+    """03's flat parameter names -> :func:`preset` overrides: ``train_instance_size`` goes into the
+    geometry (a notebook parameter cannot be a nested dataclass)."""
+    out = dict(params)
+    if "train_instance_size" in out:
+        out["geometry"] = {"train_instance_size": out.pop("train_instance_size")}
+    return out
+
+
 def preset(name: str, **overrides) -> TrainConfig:
     """The preset with ``overrides`` applied strictly: unknown names and wrong types raise ConfigError."""
     from .core import build
