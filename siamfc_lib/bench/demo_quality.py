@@ -31,7 +31,7 @@ from ..paths import project_root
 VALIDATION_SEED = 7001
 VALIDATION_SEQUENCES = OTB_SEQUENCES_ALL + tuple(f"Synth{i:02d}" for i in range(5, 17))
 TRAIN_KEYS = ("epochs", "batch_size", "workers", "amp", "width", "pairs_per_epoch", "val_pairs", "lr", "lr_end",
-              "device", "channels_last", "labels_follow_shift", "train_instance_size")
+              "device", "channels_last", "labels_follow_shift", "train_instance_size", "r_pos")
 
 
 def _key_values(pairs: list[str]) -> dict:
