@@ -59,3 +59,17 @@ def test_demo_quality_scores_each_seed_on_both_sets_and_summarises(capsys):
     summary = result["summary"]["validation"]["siamfc_auc"]
     assert summary["mean"] == pytest.approx(sum(auc) / 2, abs=1e-4)
     assert (summary["min"], summary["max"]) == (min(auc), max(auc))
+
+
+def test_demo_quality_trains_the_demo_s_own_recipe():
+    """Every setting of the demo's 03 file except paths and logging reaches demo_quality's runs."""
+    from siamfc_lib.bench.demo_quality import NOT_RECIPE, demo_train_params
+    from siamfc_lib.config import flat_overrides, load_params, preset
+    from siamfc_lib.paths import project_root
+
+    demo = load_params(project_root() / "params" / "demo" / "03_train_1p.yaml")
+    recipe = demo_train_params()
+    assert not set(recipe) & set(NOT_RECIPE)
+    cfg = preset(recipe.pop("preset"), **flat_overrides(recipe))   # an unknown setting would raise here
+    assert (cfg.r_pos, cfg.labels_follow_shift, cfg.geometry.train_instance_size, cfg.pairs_per_epoch, cfg.width) == \
+        (demo["r_pos"], demo["labels_follow_shift"], demo["train_instance_size"], demo["pairs_per_epoch"], demo["width"])

@@ -30,8 +30,9 @@ from ..paths import project_root
 
 VALIDATION_SEED = 7001
 VALIDATION_SEQUENCES = OTB_SEQUENCES_ALL + tuple(f"Synth{i:02d}" for i in range(5, 17))
-TRAIN_KEYS = ("epochs", "batch_size", "workers", "amp", "width", "pairs_per_epoch", "val_pairs", "lr", "lr_end",
-              "device", "channels_last", "labels_follow_shift", "train_instance_size", "r_pos")
+# 03 parameters of the demo's file that are not its recipe: where it reads and writes, and logging.
+# Everything else in the file is taken as it is, so a new recipe setting reaches these runs unlisted.
+NOT_RECIPE = ("data_path", "lmdb_path", "run_dir", "resume", "seed", "log_every", "progress")
 
 
 def _key_values(pairs: list[str]) -> dict:
@@ -41,7 +42,7 @@ def _key_values(pairs: list[str]) -> dict:
 
 def demo_train_params() -> dict:
     params = load_params(project_root() / "params" / "demo" / "03_train_1p.yaml")
-    return {k: params[k] for k in TRAIN_KEYS if k in params} | {"preset": params.get("preset", "paper")}
+    return {k: v for k, v in params.items() if k not in NOT_RECIPE} | {"preset": params.get("preset", "paper")}
 
 
 def _score(otb_root: Path, checkpoint: str, run_dir: Path, baselines: list[str], untrained: bool) -> dict:
