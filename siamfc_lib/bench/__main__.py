@@ -1,6 +1,7 @@
 """``python -m siamfc_lib.bench {curate,lmdb,loader,train,track,eval,scale,all}``: JSON to stdout.
 
 Each benchmark lives in ``siamfc_lib/bench/<name>.py`` with ``main(argv) -> dict``.
+``same_outputs OLD NEW`` compares two pipeline output trees (exit status 1 when they differ).
 """
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import importlib
 import json
 import sys
 
-BENCHES = ("curate", "lmdb", "loader", "train", "track", "eval", "scale", "demo_quality")
-NOT_IN_ALL = ("demo_quality",)   # trains the demo per seed: tens of minutes, so only when named
+BENCHES = ("curate", "lmdb", "loader", "train", "track", "eval", "scale", "demo_quality", "same_outputs")
+# demo_quality trains the demo per seed (tens of minutes); same_outputs needs two output trees.
+NOT_IN_ALL = ("demo_quality", "same_outputs")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(f"siamfc_lib.bench.{n}")
         results[n] = module.main(rest)
         print(json.dumps(results[n] if len(names) == 1 else {n: results[n]}, indent=2), flush=True)
-    return 0
+    return 1 if any(r.get("identical") is False for r in results.values()) else 0
 
 
 if __name__ == "__main__":
