@@ -48,7 +48,7 @@ def test_batched_equals_sequential_with_mixed_sizes_and_lengths(model, backend):
 def test_runner_batched_by_default_writes_the_one_by_one_results(model, tmp_path):
     """05's default (batched, frames decoded by a worker process) == tracking one by one."""
     from siamfc_lib.config import EvalConfig
-    from siamfc_lib.evaluation.runner import run_evaluation
+    from siamfc_lib.evaluation.evaluate import run_evaluation
 
     assert EvalConfig().batch_sequences > 1
     otb = tmp_path / "OTB"

@@ -12,9 +12,9 @@ import pytest
 
 from siamfc_lib.config import CurateConfig, build
 from siamfc_lib.data.curate import curate, format_summary, instance_crop, instance_region
-from siamfc_lib.data.manifest import COLUMNS_NAME, Manifest
+from siamfc_lib.data.manifest import MANIFEST_FILE, Manifest
 from siamfc_lib.data.vid import VidFormatError
-from vid_fixtures import make_small_root, moving_track, write_video
+from vid_fixtures import legacy_manifest_json, make_small_root, moving_track, write_video
 
 ROOT = Path(__file__).resolve().parents[1]
 TOP_LEFT, REST = (40, 80, 120), (200, 200, 200)
@@ -156,7 +156,7 @@ def test_kill_9_then_rerun_gives_the_uninterrupted_output(big_root, reference, t
     os.killpg(child.pid, signal.SIGKILL) if whole_group else child.send_signal(signal.SIGKILL)
     child.wait()
     _wait_for(lambda: not _group_alive(child.pid), timeout=10.0)  # workers die with their parent
-    assert not (out / COLUMNS_NAME).exists(), "the child finished before the kill: nothing was tested"
+    assert not (out / MANIFEST_FILE).exists(), "the child finished before the kill: nothing was tested"
     done_before = len(list(records.glob("*.json"))) if records.is_dir() else 0
     summary = curate(CurateConfig(vid_root=str(big_root), data_path=str(out), workers=2), progress=False)
     assert summary["videos_resumed"] == done_before < 15
@@ -186,11 +186,11 @@ def test_a_rerun_with_nothing_to_do_reads_no_record_and_an_old_folder_is_finishe
     curate(cfg, progress=False)
     manifest = Manifest.load(out)
     # A folder curated before the columnar manifest: manifest.json and the records, no columns.
-    (out / COLUMNS_NAME).unlink()
-    (out / "manifest.json").write_text(__import__("json").dumps(manifest.to_dict()))
+    (out / MANIFEST_FILE).unlink()
+    (out / "manifest.json").write_text(legacy_manifest_json(manifest))
     summary = curate(cfg, progress=False)
     assert summary["videos_curated"] == 0 and summary["videos_resumed"] == 15
-    assert (out / COLUMNS_NAME).read_bytes() == reference[COLUMNS_NAME]
+    assert (out / MANIFEST_FILE).read_bytes() == reference[MANIFEST_FILE]
 
     def no_records(*_):
         raise AssertionError("a rerun with nothing to do read a record")

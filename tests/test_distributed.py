@@ -12,7 +12,7 @@ import torch
 import torch.multiprocessing as mp
 
 from siamfc_lib.config import TrainConfig
-from siamfc_lib.data.manifest import COLUMNS_NAME
+from siamfc_lib.data.manifest import MANIFEST_FILE
 from siamfc_lib.devices import Device
 from siamfc_lib.model import build_model
 from siamfc_lib.training.distributed import TorchDistributedContext, init_process_group, rank_from_env, shutdown
@@ -91,7 +91,7 @@ def test_all_ranks_hold_identical_weights_after_several_steps(tmp_path):
 
 def _tiny_config(tmp_path: Path, **overrides) -> TrainConfig:
     data = tmp_path / "curated"
-    if not (data / COLUMNS_NAME).exists():
+    if not (data / MANIFEST_FILE).exists():
         write_synthetic_curation(data, videos=4, frames=6, seed=0)
     base = dict(data_path=str(data), lmdb_path="", device="cpu", width=0.25, epochs=2, batch_size=2,
                 pairs_per_epoch=16, val_pairs=4, workers=0, run_dir=str(tmp_path / "run"), log_every=1,

@@ -43,8 +43,7 @@ def tracked_networks(monkeypatch):
 
 
 def test_identical_checkpoints_are_not_tracked_again(train_and_otb, tmp_path, tracked_networks):
-    from siamfc_lib.evaluation.runner import run_evaluation
-    from siamfc_lib.evaluation.sweep import sweep_epochs
+    from siamfc_lib.evaluation.evaluate import run_evaluation
 
     train, otb = train_and_otb
     run = tmp_path / "eval"
@@ -61,8 +60,9 @@ def test_identical_checkpoints_are_not_tracked_again(train_and_otb, tmp_path, tr
     assert np.array_equal(a, b)
 
     tracked_networks.clear()
-    summary = sweep_epochs(train, list(OTBDataset(otb)), run / "sweep", "all", decode_workers=0)
+    summary = run_evaluation({**params, "sweep_epochs": "all"}, log=messages.append).sweep
     assert tracked_networks == []          # e1, e2 done above; e0 copied from SiamFC-untrained
+    assert any("SiamFC_e0: tracked 0, reused 0, copied 2 from an identical network" in m for m in messages)
     assert sorted(summary["epochs"]) == [0, 1, 2]
     assert summary["epochs"][0]["auc"] == pytest.approx(
         json.loads((run / "reports.json").read_text())["SiamFC-untrained"]["auc"])
@@ -70,26 +70,29 @@ def test_identical_checkpoints_are_not_tracked_again(train_and_otb, tmp_path, tr
     assert summary["test_set_selection"] is True
     table = (run / "sweep" / "sweep.md").read_text()
     assert "last" in table and "best (test-set selection)" in table and table.count("\n| ") == 3
-    assert (run / "sweep" / "figures" / "sweep.png").stat().st_size > 1000
+    assert json.loads((run / "sweep" / "sweep.json").read_text())["last"] == summary["last"]
 
 
-def test_sweep_alone_tracks_byte_identical_files_once(train_and_otb, tmp_path, tracked_networks):
-    from siamfc_lib.evaluation.sweep import sweep_epochs
+def test_byte_identical_epochs_are_tracked_once(train_and_otb, tmp_path, tracked_networks):
+    from siamfc_lib.evaluation.evaluate import run_evaluation
 
     train, otb = train_and_otb
     (train / "checkpoints" / "siamfc_e3.pth").write_bytes((train / "checkpoints" / "siamfc_e2.pth").read_bytes())
-    summary = sweep_epochs(train, list(OTBDataset(otb)), tmp_path / "sweep", [2, 3], decode_workers=0)
-    assert sorted(name for _, name in tracked_networks) == ["SiamFC_e2", "SiamFC_e2"]
+    params = {"otb_root": str(otb), "checkpoint": str(train / "checkpoints" / "siamfc_e1.pth"), "device": "cpu",
+              "run_dir": str(tmp_path / "eval"), "sweep_epochs": [2, 3], "compare_untrained": False,
+              "decode_workers": 0}
+    summary = run_evaluation(params, log=lambda s: None).sweep
+    assert sorted(name for _, name in tracked_networks) == sorted(["SiamFC", "SiamFC_e2"] * 2)
     assert summary["epochs"][3]["same_network_as"] == [2]
     assert summary["epochs"][3]["checkpoint_sha256"] == summary["epochs"][2]["checkpoint_sha256"]
     assert summary["epochs"][3]["auc"] == summary["epochs"][2]["auc"]
     with pytest.raises(ValueError, match="'all'"):
-        sweep_epochs(train, list(OTBDataset(otb)), tmp_path / "sweep", "most")
+        run_evaluation({**params, "sweep_epochs": "most"}, log=lambda s: None)
 
 
 def test_baselines_in_parallel_processes_equal_sequential(tmp_path):
-    from siamfc_lib.evaluation.parallel import run_baselines
-    from siamfc_lib.evaluation.runner import run_tracker
+    from siamfc_lib.evaluation.baseline_pool import run_baselines
+    from siamfc_lib.evaluation.engine import run_tracker
     from siamfc_lib.tracking.baselines import make_baseline
 
     otb = tmp_path / "OTB"

@@ -6,7 +6,7 @@ from collections import namedtuple
 
 import pytest
 
-from siamfc_lib.data.manifest import COLUMNS_NAME, Manifest, Track, Video, crop_key
+from siamfc_lib.data.manifest import MANIFEST_FILE, Manifest, Track, Video, crop_key
 from siamfc_lib.seeding import rng as derived_rng
 from siamfc_lib.training import checkpoints
 from siamfc_lib.training.pairs import PairDataset, shm_prefetch, split_videos
@@ -33,7 +33,7 @@ def test_round_trip_keys_and_size_per_crop(tmp_path):
     videos = _videos()
     m = Manifest.from_videos(videos, source="x", skipped={"box.too_small": 2})
     path = m.save(tmp_path)
-    assert path == tmp_path / COLUMNS_NAME
+    assert path == tmp_path / MANIFEST_FILE
     loaded = Manifest.load(tmp_path)
     assert loaded.videos == videos and loaded.skipped == {"box.too_small": 2} and loaded.source == "x"
     expected_keys = [k for v in videos for t in v.tracks for k in t.keys(v.video)]
@@ -52,13 +52,13 @@ def test_same_content_same_bytes_and_damage_is_named(tmp_path):
     b.mkdir()
     Manifest.from_videos(_videos()).save(a)
     Manifest.from_videos(_videos()).save(b)
-    assert (a / COLUMNS_NAME).read_bytes() == (b / COLUMNS_NAME).read_bytes()
-    data = (a / COLUMNS_NAME).read_bytes()
-    (a / COLUMNS_NAME).write_bytes(data[: len(data) - 200])
+    assert (a / MANIFEST_FILE).read_bytes() == (b / MANIFEST_FILE).read_bytes()
+    data = (a / MANIFEST_FILE).read_bytes()
+    (a / MANIFEST_FILE).write_bytes(data[: len(data) - 200])
     with pytest.raises(ValueError, match="truncated.*rerun 01_curate"):
         Manifest.load(a)
-    (a / COLUMNS_NAME).write_bytes(b"not a manifest at all, but long enough")
-    with pytest.raises(ValueError, match=str(a / COLUMNS_NAME)):
+    (a / MANIFEST_FILE).write_bytes(b"not a manifest at all, but long enough")
+    with pytest.raises(ValueError, match=str(a / MANIFEST_FILE)):
         Manifest.load(a)
     shutil.rmtree(b)
     b.mkdir()

@@ -9,7 +9,8 @@ import pytest
 from got10k.utils import metrics as g10k
 
 from siamfc_lib.evaluation import metrics as m
-from siamfc_lib.evaluation.report import REPORT_KEYS, evaluate_tracker, result_path, times_path, write_reports
+from siamfc_lib.evaluation.results import result_path, times_path
+from siamfc_lib.evaluation.scoring import REPORT_KEYS, evaluate_tracker, write_reports
 
 
 def random_boxes(rng, n, degenerate=True):

@@ -19,7 +19,7 @@ import pytest
 import torch
 
 from siamfc_lib.config import ConfigError, TrainConfig, preset
-from siamfc_lib.data.manifest import COLUMNS_NAME, Manifest
+from siamfc_lib.data.manifest import MANIFEST_FILE, Manifest
 from siamfc_lib.training.consensus import (NodesDisagreeError, collective_failure_message, data_mismatch,
                                            is_collective_failure, resume_plan)
 from siamfc_lib.training.fingerprint import data_fingerprint
@@ -112,7 +112,7 @@ def test_collective_failures_are_explained():
 
 def _cfg(tmp_path: Path, run: str, data: str = "curated", **overrides) -> TrainConfig:
     path = tmp_path / data
-    if not (path / COLUMNS_NAME).exists():
+    if not (path / MANIFEST_FILE).exists():
         write_synthetic_curation(path, videos=4, frames=6, seed=0)
     base = dict(data_path=str(path), lmdb_path="", device="cpu", width=0.25, epochs=2, batch_size=2,
                 pairs_per_epoch=16, val_pairs=4, workers=0, run_dir=str(tmp_path / run), log_every=1,
@@ -181,7 +181,7 @@ def test_two_nodes_sharing_a_run_dir_with_different_manifests_stop_before_traini
     for result in (r0, r1):
         assert isinstance(result, LaunchError), result
         message = str(result)
-        assert "node 1 (host" in message and f"manifest at {other}" in message and COLUMNS_NAME in message, message
+        assert "node 1 (host" in message and f"manifest at {other}" in message and MANIFEST_FILE in message, message
     assert not (tmp_path / "shared" / "checkpoints").exists(), "training started"
     logs = tmp_path / "shared" / "logs"    # one folder per node, neither launcher deleted the other's
     for node in (0, 1):

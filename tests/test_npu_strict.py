@@ -107,7 +107,7 @@ def test_bf16_where_the_chip_has_it(model, monkeypatch):
 
 
 def test_batched_evaluator_and_eval_runner(model, tmp_path, monkeypatch):
-    from siamfc_lib.evaluation.runner import run_evaluation
+    from siamfc_lib.evaluation.evaluate import run_evaluation
 
     otb = tmp_path / "OTB"
     for i, name in enumerate(("SynthA", "SynthB")):

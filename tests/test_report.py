@@ -11,8 +11,9 @@ import papermill
 import pytest
 
 from siamfc_lib.pipeline import export_report
-from siamfc_lib.reporting.labels import EMBEDDED_OTB, OTB2015, dataset_label, training_data_label, write_eval_info
-from siamfc_lib.reporting.summary import build_summary
+from siamfc_lib.data.provenance import EMBEDDED_OTB, OTB2015, dataset_label
+from siamfc_lib.evaluation.results import write_eval_info
+from siamfc_lib.reporting.summary import build_summary, training_data_label
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -150,7 +150,7 @@ def test_baselines_follow_a_textured_target():
 
 
 def test_runner_writes_got10k_layout_and_resumes(model, tmp_path):
-    from siamfc_lib.evaluation.runner import run_evaluation
+    from siamfc_lib.evaluation.evaluate import run_evaluation
     from siamfc_lib.training.checkpoints import save_checkpoint
 
     otb = tmp_path / "OTB"
@@ -180,16 +180,16 @@ def test_runner_writes_got10k_layout_and_resumes(model, tmp_path):
     with pytest.raises(Exception, match="unknown parameter"):
         run_evaluation({**params, "otb_rot": "x"})
 
-    from siamfc_lib.evaluation.sweep import sweep_epochs
-    summary = sweep_epochs(train, list(OTBDataset(otb, ["SynthA"])), tmp_path / "sweep", epochs=[1, 2])
+    summary = run_evaluation({**params, "sequences": ["SynthA"], "run_dir": str(tmp_path / "sweep"),
+                              "sweep_epochs": [1, 2]}, log=lambda s: None).sweep
     assert summary["last"]["epoch"] == 2 and summary["test_set_selection"] is True
     assert summary["best"]["auc"] == max(e["auc"] for e in summary["epochs"].values())
 
 
 def test_resume_does_not_reuse_results_of_another_model(tmp_path):
     """Re-evaluating after retraining must track again, not report the old model's boxes."""
-    from siamfc_lib.evaluation.report import result_path
-    from siamfc_lib.evaluation.runner import run_tracker
+    from siamfc_lib.evaluation.results import result_path
+    from siamfc_lib.evaluation.engine import run_tracker
 
     root = tmp_path / "otb"
     write_sequence(root, "Seq1", 5)

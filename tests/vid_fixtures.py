@@ -89,3 +89,14 @@ class CropKeyDataset:
 
         rgb = self.store.get_rgb(self.keys[i])
         return i, os.getpid(), int(rgb.astype(np.int64).sum()), rgb.shape
+
+
+def legacy_manifest_json(manifest) -> str:
+    """The first manifest format (``siamfc-curation/1``, ``manifest.json``) of ``manifest``, as the
+    project wrote it before the columnar one: what users' older curated folders hold."""
+    import json
+    from dataclasses import asdict
+
+    keep = ("instance_size", "exemplar_size", "context", "jpeg_quality", "source", "skipped")
+    return json.dumps({"format": "siamfc-curation/1", "videos": [asdict(v) for v in manifest.videos],
+                       **{k: manifest.meta[k] for k in keep}})

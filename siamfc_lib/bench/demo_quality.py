@@ -47,8 +47,9 @@ def demo_train_params() -> dict:
 
 def _score(otb_root: Path, checkpoint: str, run_dir: Path, baselines: list[str], untrained: bool) -> dict:
     """Score on one OTB-format set; ``run_dir`` is shared by runs of one seed, so the baselines are
-    tracked once (results of another network are retracked: the runner keys them by weights)."""
-    from ..evaluation.runner import UNTRAINED_SUFFIX, run_evaluation
+    tracked once (results of another network are retracked: the engine keys them by weights)."""
+    from ..evaluation.evaluate import run_evaluation
+    from ..evaluation.networks import UNTRAINED_SUFFIX
 
     outcome = run_evaluation(dict(otb_root=str(otb_root), checkpoint=checkpoint, run_dir=str(run_dir),
                                   baselines=baselines, compare_untrained=untrained, resume=True),

@@ -21,7 +21,7 @@ class TrackerConfig:
 
 @dataclass
 class EvalConfig:
-    """05_eval_otb's parameters (papermill names); see siamfc_lib.evaluation.runner."""
+    """05_eval_otb's parameters (papermill names); see siamfc_lib.evaluation.evaluate."""
 
     otb_root: str = "dataset/OTB"
     checkpoint: str = ""              # a .pth, or a training run_dir (its checkpoints/last.pth)

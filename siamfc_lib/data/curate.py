@@ -32,7 +32,7 @@ from ..config.data import CurateConfig
 from ..io_utils import atomic_write_text
 from ..progress import track as progress_track
 from .crops import box_in_crop, crop_square
-from .manifest import COLUMNS_NAME, MANIFEST_NAME, ColumnsBuilder, Manifest, Track, Video, crop_key
+from .manifest import MANIFEST_FILE, LEGACY_JSON_FILE, ColumnsBuilder, Manifest, Track, Video, crop_key
 from .vid import BoxFilter, VideoRef, VidFormatError, EXPECTED_LAYOUT, find_videos, read_video
 
 RECORDS_DIR = ".records"
@@ -216,8 +216,38 @@ def _summary(manifest: Manifest, refs, todo, workers: int, new_crops: int, work_
         "seconds": round(seconds, 3), "workers": workers,
         "crops_per_s": round(new_crops / max(seconds, 1e-9), 1),
         "crops_per_s_per_worker": round(new_crops / max(work_seconds, 1e-9), 1),
-        "data_path": str(data_path), "manifest": str(data_path / COLUMNS_NAME),
+        "data_path": str(data_path), "manifest": str(data_path / MANIFEST_FILE),
     }
+
+
+def _remove_stale_temp_files(data_path: Path) -> None:
+    """Temp files of atomic writes killed before their rename (kill -9): never read, only litter."""
+    for stale in [*data_path.glob(f".{LEGACY_JSON_FILE}.*.tmp"), *data_path.glob(f".{MANIFEST_FILE}.*.tmp"),
+                  *(data_path / RECORDS_DIR).glob(".*.tmp")]:
+        stale.unlink(missing_ok=True)
+
+
+def _curate_videos(todo: list, cfg: CurateConfig, workers: int, progress: bool | None, collect) -> None:
+    """Curate ``todo``, in ``workers`` processes when more than one; ``collect`` gets each record."""
+    if workers == 1:
+        results = (curate_video(r, cfg) for r in todo)
+        for rec in progress_track(results, total=len(todo), desc="curate", enabled=progress, unit="video"):
+            collect(rec)
+        return
+    jobs = [(r, cfg, os.getpid()) for r in todo]
+    # No cv2.setNumThreads(1) in the workers: called in a child forked from a parent whose
+    # OpenCV thread pool has run, it deadlocks (seen here); the warps are small anyway.
+    with multiprocessing.get_context().Pool(workers, initializer=_die_with_parent) as pool:
+        for rec in progress_track(pool.imap_unordered(_work, jobs), total=len(todo), desc="curate",
+                                  enabled=progress, unit="video"):
+            collect(rec)
+
+
+def _log_problems(problems: list, data_path: Path, log) -> None:
+    for file, why in problems[:10]:
+        log(f"curate: skipped {file}: {why}")
+    if len(problems) > 10:
+        log(f"curate: ... and {len(problems) - 10} more problem file(s); see {data_path / RECORDS_DIR}")
 
 
 def curate(cfg: CurateConfig, progress: bool | None = None, log=print) -> dict:
@@ -226,10 +256,7 @@ def curate(cfg: CurateConfig, progress: bool | None = None, log=print) -> dict:
     refs = find_videos(cfg.vid_root, tuple(cfg.subsets))
     data_path = Path(cfg.data_path)
     settings = settings_fingerprint(cfg)
-    # Temp files of atomic writes killed before their rename (kill -9): never read, only litter.
-    for stale in [*data_path.glob(f".{MANIFEST_NAME}.*.tmp"), *data_path.glob(f".{COLUMNS_NAME}.*.tmp"),
-                  *(data_path / RECORDS_DIR).glob(".*.tmp")]:
-        stale.unlink(missing_ok=True)
+    _remove_stale_temp_files(data_path)
     done = _finished(data_path, refs, settings)
     workers = max(1, int(cfg.workers or usable_cores()))
     if done is not None:
@@ -244,36 +271,22 @@ def curate(cfg: CurateConfig, progress: bool | None = None, log=print) -> dict:
         else:
             records[r.name] = _chunk(rec)
     if todo:
-        for name in (MANIFEST_NAME, COLUMNS_NAME):  # never leave a stale "complete" marker
+        for name in (LEGACY_JSON_FILE, MANIFEST_FILE):  # never leave a stale "complete" marker
             (data_path / name).unlink(missing_ok=True)
     workers = max(1, min(workers, len(todo)))
     log(f"curate: {len(refs)} videos under {cfg.vid_root}, {len(records)} already done, "
         f"{len(todo)} to do with {workers} worker(s) -> {data_path}")
-    work_seconds, new_crops, problems = 0.0, 0, []
+    totals = {"seconds": 0.0, "crops": 0}
+    problems: list = []
 
     def collect(rec: dict) -> None:
-        nonlocal work_seconds, new_crops
-        work_seconds += rec["seconds"]
-        new_crops += rec["crops"]
+        totals["seconds"] += rec["seconds"]
+        totals["crops"] += rec["crops"]
         problems.extend(rec.get("problems", []))
         records[rec["name"]] = _chunk(rec)
 
-    if workers == 1:
-        results = (curate_video(r, cfg) for r in todo)
-        for rec in progress_track(results, total=len(todo), desc="curate", enabled=progress, unit="video"):
-            collect(rec)
-    else:
-        jobs = [(r, cfg, os.getpid()) for r in todo]
-        # No cv2.setNumThreads(1) in the workers: called in a child forked from a parent whose
-        # OpenCV thread pool has run, it deadlocks (seen here); the warps are small anyway.
-        with multiprocessing.get_context().Pool(workers, initializer=_die_with_parent) as pool:
-            for rec in progress_track(pool.imap_unordered(_work, jobs), total=len(todo), desc="curate",
-                                      enabled=progress, unit="video"):
-                collect(rec)
-    for file, why in problems[:10]:
-        log(f"curate: skipped {file}: {why}")
-    if len(problems) > 10:
-        log(f"curate: ... and {len(problems) - 10} more problem file(s); see {data_path / RECORDS_DIR}")
+    _curate_videos(todo, cfg, workers, progress, collect)
+    _log_problems(problems, data_path, log)
     total_bytes = sum(small["bytes"] for _, small in records.values())
     extra = {"settings": settings, "bytes": total_bytes,
              "refs": [[r.subset, r.name] for r in sorted(refs, key=lambda r: (r.subset, r.name))]}
@@ -281,8 +294,9 @@ def curate(cfg: CurateConfig, progress: bool | None = None, log=print) -> dict:
     if manifest.num_crops() == 0:
         raise VidFormatError(f"no usable track in {len(refs)} video(s) under {cfg.vid_root}: skipped "
                              f"{manifest.skipped}; expected {EXPECTED_LAYOUT} with <object> boxes")
-    manifest.save(data_path / COLUMNS_NAME)
-    return _summary(manifest, refs, todo, workers, new_crops, work_seconds, time.perf_counter() - start, data_path)
+    manifest.save(data_path / MANIFEST_FILE)
+    return _summary(manifest, refs, todo, workers, totals["crops"], totals["seconds"], time.perf_counter() - start,
+                    data_path)
 
 
 def format_summary(summary: dict) -> str:

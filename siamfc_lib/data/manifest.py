@@ -29,6 +29,7 @@ import hashlib
 import json
 import mmap
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,10 +39,10 @@ import numpy as np
 from ..io_utils import atomic_open
 from ..paths import not_found
 
-MANIFEST_NAME = "manifest.json"            # the first format, still read
-COLUMNS_NAME = "manifest.columns"
-FORMAT = "siamfc-curation/1"
-COLUMNS_FORMAT = "siamfc-curation/2"
+MANIFEST_FILE = "manifest.columns"
+MANIFEST_FORMAT = "siamfc-curation/2"
+LEGACY_JSON_FILE = "manifest.json"         # the first format, still read
+LEGACY_JSON_FORMAT = "siamfc-curation/1"
 MAGIC = b"SIAMFC-COLUMNS/2"                # 16 bytes, then the header length (8 bytes, little-endian)
 ALIGN = 64
 # name -> (dtype, per-row shape, level)
@@ -54,6 +55,11 @@ COLUMNS = {
 }
 META_DEFAULTS = {"instance_size": 255, "exemplar_size": 127, "context": 0.5, "jpeg_quality": 90, "source": "",
                  "skipped": {}}
+
+
+def _aligned(n: int) -> int:
+    """``n`` rounded up to the next multiple of :data:`ALIGN`."""
+    return -(-n // ALIGN) * ALIGN
 
 
 def crop_key(video: str, frame: int, trackid: int) -> str:
@@ -260,34 +266,27 @@ class Manifest:
         """Every video as Python objects: O(crops) objects, so for small manifests only."""
         return [self.video(v) for v in range(len(self.video_names))]
 
-    def to_dict(self) -> dict:
-        """The first format's JSON document (``siamfc-curation/1``)."""
-        from dataclasses import asdict
-
-        keep = ("instance_size", "exemplar_size", "context", "jpeg_quality", "source", "skipped")
-        return {"format": FORMAT, "videos": [asdict(v) for v in self.videos], **{k: self.meta[k] for k in keep}}
-
     # -- disk ----------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write the columns file atomically; ``path`` a folder means its ``manifest.columns``."""
         path = Path(path)
-        if path.is_dir() or path.name == MANIFEST_NAME:
-            path = (path if path.is_dir() else path.parent) / COLUMNS_NAME
+        if path.is_dir() or path.name == LEGACY_JSON_FILE:
+            path = (path if path.is_dir() else path.parent) / MANIFEST_FILE
         arrays, offset, layout = [], 0, {}
         for name in COLUMNS:
             arr = np.ascontiguousarray(self.columns[name])
             layout[name] = [arr.dtype.str, list(arr.shape), offset]
             arrays.append(arr)
-            offset += -(-arr.nbytes // ALIGN) * ALIGN
-        header = json.dumps({"format": COLUMNS_FORMAT, "meta": self.meta, "arrays": layout},
+            offset += _aligned(arr.nbytes)
+        header = json.dumps({"format": MANIFEST_FORMAT, "meta": self.meta, "arrays": layout},
                             sort_keys=True, separators=(",", ":")).encode()
-        start = -(-(len(MAGIC) + 8 + len(header)) // ALIGN) * ALIGN
+        start = _aligned(len(MAGIC) + 8 + len(header))
         with atomic_open(path) as f:   # streamed (no second copy in memory); a crash leaves the old file or none
             f.write(MAGIC + len(header).to_bytes(8, "little") + header)
             f.write(b"\0" * (start - len(MAGIC) - 8 - len(header)))
             for arr in arrays:
                 f.write(memoryview(arr.reshape(-1)).cast("B") if arr.size else b"")
-                f.write(b"\0" * (-arr.nbytes % ALIGN))
+                f.write(b"\0" * (_aligned(arr.nbytes) - arr.nbytes))
         return path
 
     @classmethod
@@ -299,11 +298,11 @@ class Manifest:
         folder is writable.
         """
         path = Path(path)
-        folder = path.parent if path.is_file() or path.name in (COLUMNS_NAME, MANIFEST_NAME) else path
-        columns, legacy = folder / COLUMNS_NAME, folder / MANIFEST_NAME
-        if path.is_file() and path.name not in (COLUMNS_NAME, MANIFEST_NAME):
+        folder = path.parent if path.is_file() or path.name in (MANIFEST_FILE, LEGACY_JSON_FILE) else path
+        columns, legacy = folder / MANIFEST_FILE, folder / LEGACY_JSON_FILE
+        if path.is_file() and path.name not in (MANIFEST_FILE, LEGACY_JSON_FILE):
             columns, legacy = path, None   # an explicitly named columns file
-        if path.name == MANIFEST_NAME:
+        if path.name == LEGACY_JSON_FILE:
             columns = None
         newer_legacy = legacy is not None and legacy.exists() and columns is not None and columns.exists() \
             and legacy.stat().st_mtime > columns.stat().st_mtime
@@ -312,13 +311,13 @@ class Manifest:
             manifest.path = columns
             return manifest
         if legacy is None or not legacy.exists():
-            named = path if path.name in (COLUMNS_NAME, MANIFEST_NAME) else folder / COLUMNS_NAME
-            raise not_found(f"no curation manifest ({COLUMNS_NAME} or {MANIFEST_NAME}; is data_path the "
+            named = path if path.name in (MANIFEST_FILE, LEGACY_JSON_FILE) else folder / MANIFEST_FILE
+            raise not_found(f"no curation manifest ({MANIFEST_FILE} or {LEGACY_JSON_FILE}; is data_path the "
                             "curated folder?)", named, "curation")
         manifest = _read_json(legacy)
         if convert:
             try:
-                manifest.path = manifest.save(folder / COLUMNS_NAME)
+                manifest.path = manifest.save(folder / MANIFEST_FILE)
             except OSError:
                 pass  # a read-only folder: the conversion stays in memory
         return manifest
@@ -329,8 +328,8 @@ def _read_json(path: Path) -> Manifest:
         d = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: corrupt manifest ({exc}); delete it and rerun 01_curate") from exc
-    if d.get("format") != FORMAT:
-        raise ValueError(f"{path}: not a {FORMAT} manifest (format={d.get('format')!r})")
+    if d.get("format") != LEGACY_JSON_FORMAT:
+        raise ValueError(f"{path}: not a {LEGACY_JSON_FORMAT} manifest (format={d.get('format')!r})")
     builder = ColumnsBuilder()
     videos = d.pop("videos")
     videos.reverse()
@@ -355,9 +354,9 @@ def _read_columns(path: Path) -> Manifest:
         header = json.loads(buf[len(MAGIC) + 8:len(MAGIC) + 8 + n])
     except ValueError as exc:
         raise corrupt(f"header: {exc}") from exc
-    if header.get("format") != COLUMNS_FORMAT:
-        raise ValueError(f"{path}: not a {COLUMNS_FORMAT} manifest (format={header.get('format')!r})")
-    start = -(-(len(MAGIC) + 8 + n) // ALIGN) * ALIGN
+    if header.get("format") != MANIFEST_FORMAT:
+        raise ValueError(f"{path}: not a {MANIFEST_FORMAT} manifest (format={header.get('format')!r})")
+    start = _aligned(len(MAGIC) + 8 + n)
     columns = {}
     for name in COLUMNS:
         if name not in header["arrays"]:
@@ -370,3 +369,21 @@ def _read_columns(path: Path) -> Manifest:
         columns[name] = (np.frombuffer(buf, dtype, count, start + offset) if count
                          else np.zeros(0, dtype)).reshape(shape)
     return Manifest(columns, header["meta"])
+
+
+def curation_source(data_path: str | Path) -> Path:
+    """The VID tree a curated folder was made from, without reading the whole manifest.
+
+    A real-scale manifest is hundreds of MB: the columnar one is memory-mapped (its header holds
+    ``source``); of a first-format ``manifest.json`` only the tail, where ``source`` is, is read.
+    """
+    data_path = Path(data_path)
+    if (data_path / MANIFEST_FILE).exists():
+        return Path(Manifest.load(data_path, convert=False).source)
+    with open(data_path / LEGACY_JSON_FILE, "rb") as f:
+        f.seek(max(0, f.seek(0, os.SEEK_END) - 65536))
+        tail = f.read().decode("utf-8", "replace")
+    found = re.findall(r'"source":\s*"((?:[^"\\]|\\.)*)"', tail)
+    if not found:
+        raise ValueError(f"{data_path / LEGACY_JSON_FILE} names no source")
+    return Path(json.loads('"' + found[-1] + '"'))

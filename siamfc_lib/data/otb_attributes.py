@@ -130,3 +130,11 @@ OTB2015_ATTRIBUTES: dict[str, tuple[str, ...]] = {
 def attributes_of(name: str) -> tuple[str, ...]:
     """tb_100 attributes of a target (got10k-style name); () when the table does not list it."""
     return OTB2015_ATTRIBUTES.get(name, ())
+
+
+# "IV" -> "Illumination Variation" (the attribute names before their definitions).
+ATTRIBUTE_NAMES = {code: text.split(":")[0].strip() for code, text in ATTRIBUTE_DESCRIPTIONS.items()}
+
+
+def attribute_name(code: str) -> str:
+    return ATTRIBUTE_NAMES.get(code, code)

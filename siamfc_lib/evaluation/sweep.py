@@ -1,45 +1,34 @@
-"""Evaluate several epochs of one training run; report the last epoch AND the best one.
+"""The epoch sweep: which checkpoints of a training run to evaluate, and last vs best.
 
 The best epoch is chosen by AUC on the very sequences evaluated: on OTB2015 that is
-test-set selection (peers.md §7.12), optimistic by construction, and flagged as such.
-The last epoch is the honest number.
+test-set selection (peers report their best epoch this way), optimistic by construction,
+and flagged as such. The last epoch is the honest number.
 
-Without waste: every epoch is tracked in one batched pass (frames decoded once for all of
-them), and checkpoints are identified by content: two files with the same bytes are loaded
-once, and a network identical to one already evaluated (``siamfc_e50.pth`` is byte-identical to
-``last.pth``, which 05 evaluated as ``SiamFC``; ``siamfc_e0.pth`` is ``SiamFC-untrained``) has
-its result files copied instead of being tracked again.
+Tracking happens in 05's one batched pass with the other networks (:mod:`.evaluate`);
+a checkpoint identical to a network already evaluated (the final epoch is ``last.pth``,
+epoch 0 the untrained network) has its result files copied, not tracked again.
 """
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Sequence
 
-from ..config.tracking import TrackerConfig
-from ..data.otb import OTBSequence
-from ..devices import resolve_device
 from ..io_utils import atomic_write_text, file_sha256
 from ..paths import not_found
-from ..training.checkpoints import run_dir_of
-from .report import Evaluation
-from .runner import ModelJob, evaluate_run, load_checkpoint_model, run_models
+from ..training.checkpoints import epoch_checkpoints, run_dir_of
+from .scoring import Evaluation
 
 SELECTION_NOTE = ("best = highest AUC on the evaluated sequences themselves: test-set selection, "
                   "optimistic; report the last epoch as the unbiased number")
-SWEEP_FILE = "sweep.json"  # written into the sweep's eval run_dir (06_results reads it)
+SWEEP_DIR = "sweep"        # 05 evaluates the sweep into run_dir/sweep
+SWEEP_FILE = "sweep.json"  # written into the sweep's folder (06_results reads it)
 SWEEP_TABLE = "sweep.md"
 SWEEP_FIGURE = "figures/sweep.png"
-SWEEP_DIR = "sweep"        # 05 evaluates the sweep into run_dir/sweep
-_EPOCH = re.compile(r"^siamfc_e(\d+)\.pth$")
 
 
-def checkpoint_epochs(train_run_dir: str | Path) -> dict[int, Path]:
-    """``{epoch: path}`` of ``checkpoints/siamfc_e*.pth`` in a training run."""
-    folder = Path(train_run_dir) / "checkpoints"
-    found = {int(m.group(1)): p for p in folder.glob("siamfc_e*.pth") if (m := _EPOCH.match(p.name))}
-    return dict(sorted(found.items()))
+def epoch_tracker(epoch: int) -> str:
+    return f"SiamFC_e{epoch}"
 
 
 def sweep_train_dir(checkpoint: str | Path) -> Path:
@@ -55,7 +44,7 @@ def sweep_train_dir(checkpoint: str | Path) -> Path:
 
 def select_epochs(train_run_dir: str | Path, epochs: Sequence[int] | str | None) -> dict[int, Path]:
     """``{epoch: path}`` for ``epochs`` (None or "all": every saved epoch), always with the final one."""
-    available = checkpoint_epochs(train_run_dir)
+    available = epoch_checkpoints(train_run_dir)
     if not available:
         raise not_found("no per-epoch checkpoints", Path(train_run_dir) / "checkpoints" / "siamfc_e*.pth",
                         "checkpoint")
@@ -83,48 +72,21 @@ def sweep_table(result: dict) -> str:
     return "\n".join(rows) + f"\n\n{result['selection_note']}\n"
 
 
-def sweep_epochs(train_run_dir: str | Path, sequences: Sequence[OTBSequence], eval_run_dir: str | Path,
-                 epochs: Sequence[int] | str | None = None, device: str = "cpu",
-                 tracker_cfg: TrackerConfig | None = None, dataset_name: str = "OTB", progress: bool | None = None,
-                 batch_sequences: int = 16, decode_workers: int = -1,
-                 reuse_from: Sequence[str | Path] | None = None) -> dict:
-    """Track with each epoch (tracker ``SiamFC_e{N}``), then summarise last and best.
-
-    ``reuse_from``: evaluation folders whose results of identical networks are copied (default:
-    the folder above ``eval_run_dir``, where 05 put SiamFC and SiamFC-untrained).
-    Writes ``sweep.json``, ``sweep.md`` (table) and ``figures/sweep.png`` (curve).
-    """
-    wanted = select_epochs(train_run_dir, epochs)
-    eval_run_dir = Path(eval_run_dir)
-    digests = {e: file_sha256(p) for e, p in wanted.items()}
-    loaded: dict[str, object] = {}
-    jobs = []
-    for epoch, path in wanted.items():
-        if digests[epoch] not in loaded:          # byte-identical files are read once
-            loaded[digests[epoch]] = load_checkpoint_model(path, "cpu")
-        jobs.append(ModelJob(f"SiamFC_e{epoch}", loaded[digests[epoch]], eval_run_dir))
-    reuse = [eval_run_dir.parent] if reuse_from is None else list(reuse_from)
-    run_models(jobs, sequences, tracker_cfg, resolve_device(device), batch_sequences,
-               decode_workers=decode_workers, reuse_from=reuse, progress=progress)
-    names = [j.name for j in jobs]
-    evaluations: dict[str, Evaluation] = evaluate_run(eval_run_dir, names, sequences, dataset_name, primary=None)
-    per_epoch = {e: evaluations[n].report for e, n in zip(wanted, names)}
+def summarise_sweep(paths: dict[int, Path], evaluations: dict[str, Evaluation],
+                    fingerprints: dict[int, str], sweep_dir: str | Path) -> dict:
+    """Last and best epoch from each epoch's evaluation; writes ``sweep.json`` and ``sweep.md``."""
+    per_epoch = {e: evaluations[epoch_tracker(e)].report for e in paths}
     best_epoch = max(per_epoch, key=lambda e: (per_epoch[e]["auc"], e))
-    last_epoch = max(per_epoch)
-    same = {e: [o for o, j in zip(wanted, jobs) if o != e and j.fingerprint == jobs[i].fingerprint]
-            for i, e in enumerate(wanted)}
+    same = {e: [o for o in paths if o != e and fingerprints[o] == fingerprints[e]] for e in paths}
 
     def summary(epoch: int) -> dict:
         r = per_epoch[epoch]
         return {"epoch": epoch, "auc": r["auc"], "precision_20": r["precision_20"], "success_50": r["success_50"]}
 
-    result = {"epochs": {e: {**summary(e), "checkpoint_sha256": digests[e], "same_network_as": same[e]}
-                         for e in wanted},
-              "last": summary(last_epoch), "best": summary(best_epoch),
+    result = {"epochs": {e: {**summary(e), "checkpoint_sha256": file_sha256(p), "same_network_as": same[e]}
+                         for e, p in paths.items()},
+              "last": summary(max(per_epoch)), "best": summary(best_epoch),
               "selected_by": "auc", "selection_note": SELECTION_NOTE, "test_set_selection": True}
-    atomic_write_text(eval_run_dir / SWEEP_FILE, json.dumps(result, indent=2))
-    atomic_write_text(eval_run_dir / SWEEP_TABLE, sweep_table(result))
-    from ..visualisation.report_plots import epoch_sweep
-
-    figure = epoch_sweep(result, eval_run_dir / SWEEP_FIGURE)
-    return {**result, "evaluations": evaluations, "table": sweep_table(result), "figure": str(figure)}
+    atomic_write_text(Path(sweep_dir) / SWEEP_FILE, json.dumps(result, indent=2))
+    atomic_write_text(Path(sweep_dir) / SWEEP_TABLE, sweep_table(result))
+    return result

@@ -5,8 +5,9 @@ import json
 from pathlib import Path
 
 from ..io_utils import atomic_write_text
-from ..visualisation import report_plots
+from ..visualisation import result_plots
 from ..visualisation.otb_plots import save_plots
+from ..visualisation.training_plots import training_curves
 from .summary import build_summary
 
 
@@ -24,16 +25,16 @@ def write_report(train_dirs: list[str], eval_dirs: list[str], out_dir: str | Pat
         if run.sweep:
             sweep_curves = json.loads((run.run_dir / "sweep" / "curves.json").read_text())
             curves.update({prefix + k: v for k, v in sweep_curves.items()})
-            figures[f"sweep_{run.run_dir.name}"] = report_plots.epoch_sweep(
+            figures[f"sweep_{run.run_dir.name}"] = result_plots.epoch_sweep(
                 run.sweep, out_dir / f"epoch_sweep_{run.run_dir.name}.png")
     if curves:
-        figures.update(save_plots(report_plots.curves_from_json(curves), out_dir))
+        figures.update(save_plots(result_plots.curves_from_json(curves), out_dir))
     if reports:
-        figures["attributes"] = report_plots.attribute_comparison(reports, out_dir / "attributes.png")
+        figures["attributes"] = result_plots.attribute_comparison(reports, out_dir / "attributes.png")
     if train_runs:
-        figures["training"] = report_plots.training_curves({r.label: r.metrics for r in train_runs},
+        figures["training"] = training_curves({r.label: r.metrics for r in train_runs},
                                                            out_dir / "training_curves.png")
-    figures["throughput"] = report_plots.throughput_bars(summary["seed_comparison"], out_dir / "throughput.png")
+    figures["throughput"] = result_plots.throughput_bars(summary["seed_comparison"], out_dir / "throughput.png")
     summary["figures"] = {k: p.name for k, p in figures.items()}
     atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2, default=str))
     return summary, figures

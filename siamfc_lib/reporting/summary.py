@@ -12,9 +12,12 @@ import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..data.manifest import curation_source
+from ..data.otb_attributes import attribute_name
+from ..data.provenance import training_source_label
+from ..evaluation.results import read_eval_info
 from ..paths import not_found
 from ..training.run_log import read_metrics
-from .labels import attribute_name, read_eval_info, training_data_label
 from .published import PUBLISHED_OTB2015, SEED_SOURCE, SEED_TABLE, TARGETS
 
 
@@ -56,6 +59,18 @@ class EvalRun:
             return False
         train = Path(train_run_dir).resolve()
         return Path(checkpoint).resolve() == train or train in Path(checkpoint).resolve().parents
+
+
+def training_data_label(train_run_dir: str | Path) -> str:
+    """The data set a training run read, from its ``config.json`` and its curation's source.
+
+    Relative paths resolve from the working directory (the project root in the notebooks).
+    """
+    try:
+        data_path = json.loads((Path(train_run_dir) / "config.json").read_text())["data_path"]
+        return training_source_label(curation_source(data_path))
+    except (OSError, KeyError, IndexError, ValueError):
+        return "not recorded"
 
 
 def _read_json(path: Path, what: str, provider: str) -> dict:

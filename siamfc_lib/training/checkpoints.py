@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import pickle
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from ..paths import not_found
 from ..model import SiamFC, build_model
 
 FORMAT = "siamfc-checkpoint/1"
+_EPOCH_FILE = re.compile(r"^siamfc_e(\d+)\.pth$")
 
 
 class CheckpointError(RuntimeError):
@@ -31,6 +33,13 @@ def checkpoint_dir(run_dir: str | Path) -> Path:
 
 def epoch_path(run_dir: str | Path, epoch: int) -> Path:
     return checkpoint_dir(run_dir) / f"siamfc_e{epoch}.pth"
+
+
+def epoch_checkpoints(run_dir: str | Path) -> dict[int, Path]:
+    """``{epoch: path}`` of the run's ``siamfc_e{N}.pth`` files, oldest first."""
+    found = {int(m.group(1)): p for p in checkpoint_dir(run_dir).glob("siamfc_e*.pth")
+             if (m := _EPOCH_FILE.match(p.name))}
+    return dict(sorted(found.items()))
 
 
 def rng_states() -> dict[str, Any]:
@@ -74,9 +83,8 @@ def keeps_epoch(epoch: int, epochs: int, keep: int | None) -> bool:
 def prune_checkpoints(run_dir: str | Path, newest: int, epochs: int, keep: int | None) -> list[Path]:
     """Delete epoch checkpoints older than ``newest`` that the policy does not keep."""
     removed = []
-    for path in checkpoint_dir(run_dir).glob("siamfc_e*.pth"):
-        digits = path.stem[len("siamfc_e"):]
-        if digits.isdigit() and int(digits) < newest and not keeps_epoch(int(digits), epochs, keep):
+    for epoch, path in epoch_checkpoints(run_dir).items():
+        if epoch < newest and not keeps_epoch(epoch, epochs, keep):
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed

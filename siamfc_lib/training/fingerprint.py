@@ -15,7 +15,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from ..data.manifest import COLUMNS_NAME
+from ..data.manifest import MANIFEST_FILE
 from ..io_utils import file_sha256
 
 EDGE_RECORDS = 4          # LMDB records hashed at each end
@@ -30,7 +30,7 @@ def manifest_fingerprint(data_path: str | Path) -> dict[str, Any]:
     for entry in sorted(root.iterdir()):
         if entry.name.startswith("manifest"):
             files += sorted(p for p in entry.rglob("*") if p.is_file()) if entry.is_dir() else [entry]
-    columns = [p for p in files if p.name == COLUMNS_NAME]
+    columns = [p for p in files if p.name == MANIFEST_FILE]
     if columns:   # what the trainer reads; a first-format manifest.json beside it may or may not be there
         files = columns
     if not files:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..config import TrainConfig
 from ..data.crop_store import open_crop_store
-from ..data.manifest import COLUMNS_NAME, MANIFEST_NAME
+from ..data.manifest import MANIFEST_FILE, LEGACY_JSON_FILE
 from ..devices import (DeviceError, autocast_dtype, check_compile, device_count, make_grad_scaler,
                        resolve_device, use_channels_last)
 
@@ -41,8 +41,8 @@ def check_launch(cfg: TrainConfig, npus: int, nnodes: int = 1) -> None:
     if cfg.bn_policy == "sync" and device.kind == "cpu" and npus * nnodes > 1:
         raise PreflightError("bn_policy: sync needs CUDA or NPU devices: use bn_policy: local or broadcast on CPU")
     folder = Path(cfg.data_path)
-    if not any((folder / name).exists() for name in (COLUMNS_NAME, MANIFEST_NAME)):
-        raise PreflightError(f"no curated dataset at {folder.resolve()} (neither {COLUMNS_NAME} nor {MANIFEST_NAME}; "
+    if not any((folder / name).exists() for name in (MANIFEST_FILE, LEGACY_JSON_FILE)):
+        raise PreflightError(f"no curated dataset at {folder.resolve()} (neither {MANIFEST_FILE} nor {LEGACY_JSON_FILE}; "
                              f"working directory {Path.cwd()}): run 01_curate first, or point data_path at the "
                              "curated folder")
     try:

@@ -5,10 +5,10 @@ from pathlib import Path
 from typing import Mapping
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..evaluation.metrics import CE_THRESHOLDS, IOU_THRESHOLDS, PRECISION_INDEX, SequenceCurves
+from .canvas import save_figure
 
 
 def _ranked(curves: Mapping[str, SequenceCurves], key) -> list[tuple[str, SequenceCurves]]:
@@ -43,9 +43,5 @@ def precision_plot(curves: Mapping[str, SequenceCurves], title: str = "Precision
 def save_plots(curves: Mapping[str, SequenceCurves], out_dir: str | Path) -> dict[str, Path]:
     """``success_plots.png`` and ``precision_plots.png`` under ``out_dir`` (got10k's names)."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"success": out_dir / "success_plots.png", "precision": out_dir / "precision_plots.png"}
-    for key, fig in (("success", success_plot(curves)), ("precision", precision_plot(curves))):
-        FigureCanvasAgg(fig)
-        fig.savefig(paths[key])
-    return paths
+    return {"success": save_figure(success_plot(curves), out_dir / "success_plots.png", tight=False),
+            "precision": save_figure(precision_plot(curves), out_dir / "precision_plots.png", tight=False)}

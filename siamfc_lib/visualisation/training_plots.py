@@ -1,11 +1,15 @@
-"""Figures for 03_train_1p: training pairs with their labels, response maps (curves: report_plots)."""
+"""Figures of training (03, 04, the report): pairs with their labels, response maps, loss and rate curves."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 
 from ..model.losses import batch_targets
+from .canvas import save_figure
 
 
 def _hwc_uint8(img: torch.Tensor) -> np.ndarray:
@@ -77,3 +81,32 @@ def centre_hit_rate(maps: np.ndarray, radius: float = 2.0) -> float:
     h, w = maps.shape[-2:]
     peaks = [np.unravel_index(np.argmax(m), m.shape) for m in maps]
     return float(np.mean([np.hypot(p[0] - (h - 1) / 2, p[1] - (w - 1) / 2) <= radius for p in peaks]))
+
+
+def _column(rows: list[dict], key: str) -> np.ndarray:
+    return np.array([float(r[key]) if r.get(key) not in (None, "") else np.nan for r in rows])
+
+
+def training_curves(runs: dict[str, list[dict]], path: str | Path) -> Path:
+    """Loss, validation loss, learning rate and pairs/s per epoch for each run (metrics.csv rows)."""
+    fig = Figure(figsize=(11, 6.5), dpi=100)
+    axes = fig.subplots(2, 2).ravel()
+    panels = (("loss", "training loss"), ("val_loss", "validation loss"), ("lr", "learning rate"),
+              ("pairs_per_s", "training pairs/s (after warm-up)"))
+    for label, rows in runs.items():
+        steps = [r for r in rows if r.get("kind") == "step"]
+        epochs = [r for r in rows if r.get("kind") == "epoch"]
+        # Step rows sit at their fraction of the run: global step / steps per epoch.
+        steps_per_epoch = max(1.0, float(epochs[-1]["step"]) / float(epochs[-1]["epoch"])) if epochs else 1.0
+        for ax, (key, title) in zip(axes, panels):
+            if key == "loss" and steps:
+                ax.plot(_column(steps, "step") / steps_per_epoch, _column(steps, key), label=label)
+            else:
+                ax.plot(_column(epochs, "epoch"), _column(epochs, key), marker="o", ms=3, label=label)
+            ax.set(title=title, xlabel="epoch")
+            if key == "lr":
+                ax.set_yscale("log")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    return save_figure(fig, path)

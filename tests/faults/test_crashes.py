@@ -32,7 +32,7 @@ from siamfc_lib.config import CurateConfig, LmdbConfig  # noqa: E402
 from siamfc_lib.data.crop_store import default_lmdb_path  # noqa: E402
 from siamfc_lib.data.curate import curate  # noqa: E402
 from siamfc_lib.data.lmdb_pack import pack_lmdb  # noqa: E402
-from siamfc_lib.data.manifest import COLUMNS_NAME, Manifest  # noqa: E402
+from siamfc_lib.data.manifest import MANIFEST_FILE, Manifest  # noqa: E402
 
 pytestmark = pytest.mark.faults
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,14 +118,14 @@ def test_curation_killed_at_three_points_resumes_to_identical_output(vid_root, c
     for what, condition in points:
         child = _spawn(["-c", CURATE_CHILD, str(vid_root), str(out)], log)
         _kill_when(child, condition, what, log)
-        assert not (out / COLUMNS_NAME).exists(), f"{what}: a manifest after a kill claims completion"
+        assert not (out / MANIFEST_FILE).exists(), f"{what}: a manifest after a kill claims completion"
         done.append(n_records())
     assert done == sorted(done) and done[-1] < TOTAL_VIDEOS, done
     # What a kill inside an atomic write leaves (hidden temp files): the resume must clean them up.
     records.mkdir(exist_ok=True)
     (records / ".ILSVRC2015_train_00000000000.json.k1ll3d.tmp").write_text('{"settings": {')
     (out / ".manifest.json.k1ll3d.tmp").write_text('{"format": "siamfc-cur')
-    (out / f".{COLUMNS_NAME}.k1ll3d.tmp").write_bytes(b"SIAMFC-COLUMNS/2")
+    (out / f".{MANIFEST_FILE}.k1ll3d.tmp").write_bytes(b"SIAMFC-COLUMNS/2")
     summary = curate(CurateConfig(vid_root=str(vid_root), data_path=str(out), workers=2), progress=False, log=_quiet)
     assert summary["videos_resumed"] == done[-1]
     assert _tree(out) == reference

@@ -16,10 +16,10 @@ from typing import Callable
 
 from ...config.core import to_dict
 from ...config.data import SyntheticConfig
+from ..provenance import SYNTHETIC_PROVENANCE as PROVENANCE
 
 GENERATOR_VERSION = 1
 MARKER = ".synthetic_complete"
-PROVENANCE = "SYNTHETIC.json"
 README = "SYNTHETIC.md"
 
 Writer = Callable[[Path, SyntheticConfig, Callable[[str], None]], dict]

@@ -1,10 +1,7 @@
-"""Reading a run's result files back and turning them into ``report.json`` dictionaries.
+"""Scoring a run's saved results: ``report.json`` dictionaries and the curves behind them.
 
-Layout of an evaluation ``run_dir`` (got10k's, flattened to one dataset per run_dir):
+Written beside the results (see :mod:`.results` for the layout):
 
-* ``results/<Tracker>/<Seq>.txt``: one 1-based ``x,y,w,h`` row per frame (``%.3f``, comma);
-* ``times/<Tracker>/<Seq>_time.txt``: seconds per frame, every tracker;
-* ``times/<Seq>_time.txt``: the primary tracker's times again, in the flat layout;
 * ``report.json``: the primary tracker's report (exactly ``REPORT_KEYS``);
 * ``reports.json``: ``{tracker: report}`` for every tracker, side by side;
 * ``curves.json``: ``{tracker: {success_curve, precision_curve}}`` for the plots.
@@ -14,31 +11,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 
 from ..io_utils import atomic_write_text
 from .metrics import SequenceCurves, mean_curves, scores, sequence_curves, sequence_fps
+from .results import read_boxes, result_path, times_path
 
 REPORT_KEYS = ("tracker", "dataset", "sequences", "frames", "auc", "precision_20", "success_50",
                "norm_precision", "fps", "per_sequence", "per_attribute")
-
-
-def result_path(run_dir: str | Path, tracker: str, sequence: str) -> Path:
-    return Path(run_dir) / "results" / tracker / f"{sequence}.txt"
-
-
-def times_path(run_dir: str | Path, tracker: str, sequence: str) -> Path:
-    return Path(run_dir) / "times" / tracker / f"{sequence}_time.txt"
-
-
-def primary_times_path(run_dir: str | Path, sequence: str) -> Path:
-    return Path(run_dir) / "times" / f"{sequence}_time.txt"
-
-
-def read_boxes(path: Path) -> np.ndarray:
-    return np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
 
 
 @dataclass
@@ -101,6 +83,14 @@ def write_reports(run_dir: str | Path, evaluations: dict[str, Evaluation], prima
     curves = {name: {"success_curve": ev.curves.success.tolist(), "precision_curve": ev.curves.precision.tolist()}
               for name, ev in evaluations.items()}
     atomic_write_text(run_dir / "curves.json", json.dumps(curves, indent=2))
+
+
+def score_run(run_dir: str | Path, trackers: Sequence[str], sequences: Sequence, dataset_name: str,
+              primary: str | None) -> dict[str, Evaluation]:
+    """Score the saved results of several trackers and write report.json / reports.json / curves.json."""
+    evaluations = {name: evaluate_tracker(run_dir, name, sequences, dataset_name) for name in trackers}
+    write_reports(run_dir, evaluations, primary)
+    return evaluations
 
 
 def report_table(reports: dict[str, dict]) -> str:

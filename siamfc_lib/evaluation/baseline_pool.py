@@ -18,29 +18,22 @@ import numpy as np
 
 from ..cores import one_opencv_thread, usable_cores
 from ..data.otb import OTBSequence
-from ..tracking.baselines import BASELINES
-from .report import result_path
+from ..tracking.baselines import BASELINES, make_baseline, make_baselines
+from .results import finished, keep_results_of_same_tracker, tracker_fingerprint, write_sequence
 
 
 def _track_one(kind: str, img_files: list[str], box: list[float]) -> tuple[np.ndarray, np.ndarray]:
-    from ..tracking.baselines import make_baseline
-
     return make_baseline(kind).track_frames(img_files, box)
 
 
 def run_baselines(names: Sequence[str], sequences: Sequence[OTBSequence], run_dir: str | Path,
                   resume: bool = True, workers: int = 0, log: Callable[[str], None] = print) -> dict[str, list[str]]:
     """Track every (baseline, sequence) not done yet in up to ``workers`` processes (0: one per core)."""
-    from ..tracking.baselines import make_baselines
-    from .runner import _keep_results_of_same_tracker, _write_sequence
-
     trackers = make_baselines(names)
     todo = []
     for tracker in trackers:
-        if resume:
-            _keep_results_of_same_tracker(run_dir, tracker)
-        todo += [(tracker.name, s) for s in sequences
-                 if not (resume and result_path(run_dir, tracker.name, s.name).exists())]
+        keep_results_of_same_tracker(run_dir, tracker.name, tracker_fingerprint(tracker), resume)
+        todo += [(tracker.name, s) for s in sequences if not (resume and finished(run_dir, tracker.name, s.name))]
     done: dict[str, list[str]] = {t.name: [] for t in trackers}
     if not todo:
         return done
@@ -54,7 +47,7 @@ def run_baselines(names: Sequence[str], sequences: Sequence[OTBSequence], run_di
         for count, future in enumerate(as_completed(futures), 1):
             name, seq = futures[future]
             boxes_otb, times = future.result()
-            _write_sequence(run_dir, name, seq.name, boxes_otb, times, primary=False)
+            write_sequence(run_dir, name, seq.name, boxes_otb, times)
             done[name].append(seq.name)
             if count % 10 == 0 or count == len(futures):
                 log(f"[eval] baselines: {count}/{len(futures)} sequences ({workers} processes)")

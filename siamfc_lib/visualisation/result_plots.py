@@ -1,62 +1,24 @@
-"""Figures of the results report (06_results): training curves, attributes, epoch sweep.
+"""Figures of the results report (06_results) and of 05's sweep: attributes, epoch sweep, throughput.
 
-Success and precision plots come from :mod:`.otb_plots`; these are the rest. Each function
-returns the path of the PNG it wrote (Agg canvas, no pyplot state touched).
+Success and precision plots come from :mod:`.otb_plots`, training curves from
+:mod:`.training_plots`. Each function returns the path of the PNG it wrote.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ..data.otb_attributes import attribute_name
 from ..evaluation.metrics import SequenceCurves
-from ..reporting.labels import attribute_name
-
-
-def _save(fig: Figure, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    FigureCanvasAgg(fig)
-    fig.tight_layout()
-    fig.savefig(path)
-    return path
-
-
-def _column(rows: list[dict], key: str) -> np.ndarray:
-    return np.array([float(r[key]) if r.get(key) not in (None, "") else np.nan for r in rows])
+from .canvas import save_figure as _save
 
 
 def curves_from_json(curves: dict[str, dict]) -> dict[str, SequenceCurves]:
     """``curves.json`` entries -> the objects the success/precision plots take."""
     return {name: SequenceCurves(np.asarray(c["success_curve"]), np.asarray(c["precision_curve"]),
                                  np.zeros(51), 0) for name, c in curves.items()}
-
-
-def training_curves(runs: dict[str, list[dict]], path: str | Path) -> Path:
-    """Loss, validation loss, learning rate and pairs/s per epoch for each run (metrics.csv rows)."""
-    fig = Figure(figsize=(11, 6.5), dpi=100)
-    axes = fig.subplots(2, 2).ravel()
-    panels = (("loss", "training loss"), ("val_loss", "validation loss"), ("lr", "learning rate"),
-              ("pairs_per_s", "training pairs/s (after warm-up)"))
-    for label, rows in runs.items():
-        steps = [r for r in rows if r.get("kind") == "step"]
-        epochs = [r for r in rows if r.get("kind") == "epoch"]
-        # Step rows sit at their fraction of the run: global step / steps per epoch.
-        steps_per_epoch = max(1.0, float(epochs[-1]["step"]) / float(epochs[-1]["epoch"])) if epochs else 1.0
-        for ax, (key, title) in zip(axes, panels):
-            if key == "loss" and steps:
-                ax.plot(_column(steps, "step") / steps_per_epoch, _column(steps, key), label=label)
-            else:
-                ax.plot(_column(epochs, "epoch"), _column(epochs, key), marker="o", ms=3, label=label)
-            ax.set(title=title, xlabel="epoch")
-            if key == "lr":
-                ax.set_yscale("log")
-    for ax in axes:
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
-    return _save(fig, path)
 
 
 def attribute_comparison(reports: dict[str, dict], path: str | Path) -> Path:
