@@ -5,7 +5,9 @@ that of the registered kernel, ``language_info`` is filled in by the kernel, cel
 outputs, execution counts and view metadata (``scrolled``, ``execution``), the notebook may
 gain ``widgets`` state. :func:`normalise` undoes all of that and nothing else: cell ids,
 sources and ``parameters`` tags are kept byte for byte (nbstripout without ``--keep-id``
-renumbers the ids, which is a diff in every cell). ``make strip-notebooks`` runs it.
+renumbers the ids, which is a diff in every cell). The training notebooks' ``parameters``
+cells are written from their one declaration (:mod:`siamfc_lib.notebook_params`).
+``make strip-notebooks`` runs it.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import hashlib
 import sys
 from pathlib import Path
 
+from .notebook_params import NOTEBOOKS as GENERATED_PARAMETERS, parameters_cell
 from .io_utils import atomic_write_text
 
 KERNEL_NAME = "python3"
@@ -25,8 +28,9 @@ LANGUAGE_INFO = {"name": "python"}
 KEPT_CELL_METADATA = ("tags",)
 
 
-def normalise(nb: dict) -> dict:
-    """The committed form of ``nb`` (an nbformat 4 dict), modified in place and returned."""
+def normalise(nb: dict, stem: str | None = None) -> dict:
+    """The committed form of ``nb`` (an nbformat 4 dict; ``stem``: its file name without ``.ipynb``),
+    modified in place and returned."""
     nb["metadata"] = {"kernelspec": dict(KERNELSPEC), "language_info": dict(LANGUAGE_INFO)}
     nb["nbformat"], nb["nbformat_minor"] = 4, max(int(nb.get("nbformat_minor", 5)), 5)
     for index, cell in enumerate(nb["cells"]):
@@ -37,6 +41,8 @@ def normalise(nb: dict) -> dict:
         if cell["cell_type"] == "code":
             cell["outputs"] = []
             cell["execution_count"] = None
+        if stem in GENERATED_PARAMETERS and "parameters" in cell["metadata"].get("tags", []):
+            cell["source"] = parameters_cell(stem)
     return nb
 
 
@@ -46,7 +52,7 @@ def normalise_file(path: str | Path) -> bool:
 
     path = Path(path)
     before = path.read_text(encoding="utf-8")
-    nb = normalise(nbformat.reads(before, as_version=4))
+    nb = normalise(nbformat.reads(before, as_version=4), path.stem)
     after = nbformat.writes(nbformat.from_dict(nb)) + "\n"  # exactly how Jupyter's server writes
     if after == before:
         return False

@@ -79,21 +79,20 @@ def _assigned_names(source: str) -> set[str]:
     return names
 
 
-def check_injected_parameters(history: list[str] | None = None) -> None:
-    """Refuse papermill parameters that the notebook's ``parameters`` cell does not declare.
+def _parameter_cells(history: list[str] | None) -> tuple[set[str] | None, set[str]]:
+    """(names the ``parameters`` cell assigns, names papermill's injected cells assign).
 
-    papermill only logs "Passed unknown parameter" and runs on, so ``-p lmdb_pth ...`` would
-    silently train with the default. The kernel's input history holds the parameters cell
-    and papermill's injected cell (which starts with ``# Parameters``); compare their names.
+    The kernel's input history holds the parameters cell and papermill's injected cell (which
+    starts with ``# Parameters``). Outside a kernel both are empty.
     """
     if history is None:
         try:
             from IPython import get_ipython
         except ImportError:
-            return
+            return None, set()
         shell = get_ipython()
         if shell is None:
-            return
+            return None, set()
         history = list(shell.user_ns.get("In", []))[:-1]
     declared: set[str] | None = None
     injected: set[str] = set()
@@ -104,6 +103,21 @@ def check_injected_parameters(history: list[str] | None = None) -> None:
             injected |= _assigned_names(source)
         elif declared is None:
             declared = _assigned_names(source)
+    return declared, injected
+
+
+def injected_parameter_names(history: list[str] | None = None) -> set[str]:
+    """The parameters given explicitly to this notebook (papermill ``-p``/``-f``, or a prepared copy)."""
+    return _parameter_cells(history)[1]
+
+
+def check_injected_parameters(history: list[str] | None = None) -> None:
+    """Refuse papermill parameters that the notebook's ``parameters`` cell does not declare.
+
+    papermill only logs "Passed unknown parameter" and runs on, so ``-p lmdb_pth ...`` would
+    silently train with the default.
+    """
+    declared, injected = _parameter_cells(history)
     unknown = sorted(injected - (declared or set()))
     if unknown:
         from .config import ConfigError

@@ -194,7 +194,7 @@ def _stage_startup(a: dict) -> dict:
     from ..config import TrainConfig
     from ..data.manifest import Manifest
     from ..devices import resolve_device
-    from ..training import trainer
+    from ..training.loaders import build_loaders
     from ..training.context import DistributedContext
 
     held = Manifest.load(a["data_path"]) if a.get("hold_manifest") else None  # a notebook kernel's copy
@@ -202,7 +202,7 @@ def _stage_startup(a: dict) -> dict:
                       pairs_per_epoch=max(8 * a["batches"], 64), val_pairs=64)
     before = _rss_mb()
     start = time.perf_counter()
-    train_loader, _, _, info = trainer._loaders(cfg, DistributedContext(), resolve_device("cpu"))
+    train_loader, _, _, info = build_loaders(cfg, DistributedContext(), resolve_device("cpu"))
     seconds = time.perf_counter() - start
     out = {"seconds": round(seconds, 2), "rss_MB": round(_rss_mb() - before, 1),
            "rss_total_MB": round(_rss_mb(), 1), "steps_per_epoch": info["steps_per_epoch"]}

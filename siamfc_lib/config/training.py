@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, Mapping
 
 from .geometry import CropGeometry
 
@@ -69,6 +69,9 @@ PRESETS: dict[str, dict] = {
 }
 
 
+PRESET_WHEN_NONE = ("lr", "lr_end", "lr_scaling")
+
+
 def flat_overrides(params: dict) -> dict:
     """03's flat parameter names -> :func:`preset` overrides: ``train_instance_size`` goes into the
     geometry (a notebook parameter cannot be a nested dataclass)."""
@@ -76,6 +79,16 @@ def flat_overrides(params: dict) -> dict:
     if "train_instance_size" in out:
         out["geometry"] = {"train_instance_size": out.pop("train_instance_size")}
     return out
+
+
+def train_config(params: Mapping[str, Any]) -> TrainConfig:
+    """Flat training parameters (03/04's, a params file's) -> :class:`TrainConfig`.
+
+    ``preset`` (default paper) comes first, then the rest; ``lr``, ``lr_end`` and ``lr_scaling``
+    set to None mean the preset's; ``train_instance_size`` goes into the geometry.
+    """
+    params = {k: v for k, v in params.items() if not (k in PRESET_WHEN_NONE and v is None)}
+    return preset(params.pop("preset", "paper"), **flat_overrides(params))
 
 
 def preset(name: str, **overrides) -> TrainConfig:

@@ -1,7 +1,8 @@
 """``python -m siamfc_lib.training.run --config cfg.yaml``: train in this process.
 
-The file holds TrainConfig fields (YAML or JSON, flat), plus optionally ``preset``
-(paper | ascend, default paper) and ``progress``. Unknown keys are an error.
+The file holds 03/04's training parameters (YAML or JSON, flat): TrainConfig fields, plus
+optionally ``preset`` (paper | ascend, default paper), ``recipe`` (a file of training settings,
+beneath the file's own keys) and ``progress``. Unknown keys are an error.
 
 Under torchrun (``RANK``/``WORLD_SIZE``) or a ModelZoo shell loop (``RANK_ID``/``RANK_SIZE``)
 with more than one process, this process joins the group as its rank and trains with DDP.
@@ -13,7 +14,8 @@ import json
 import sys
 from pathlib import Path
 
-from ..config import ConfigError, TrainConfig, load_params, preset
+from ..config import ConfigError, TrainConfig, load_params, train_config
+from ..notebook_params import LAUNCH_NAMES, apply_recipe
 from ..devices import resolve_device
 from .consensus import CollectiveError, collective_failure_message, is_collective_failure
 from .distributed import (LaunchEnvError, TorchDistributedContext, check_distinct_devices, init_process_group,
@@ -21,17 +23,17 @@ from .distributed import (LaunchEnvError, TorchDistributedContext, check_distinc
 from .trainer import train
 
 
-# 04_train_8p's launch parameters: a ModelZoo loop may pass that notebook's params file as is.
-LAUNCH_KEYS = ("npus", "nnodes", "node_rank", "master_addr", "master_port")
-
-
 def load_train_config(path: str | Path, **overrides) -> tuple[TrainConfig, bool | None]:
-    """(config, progress) from a params file: preset first, then the file's keys, then ``overrides``."""
-    params = {k: v for k, v in {**load_params(path), **overrides}.items() if k not in LAUNCH_KEYS}
-    name = params.pop("preset", "paper")
-    progress = params.pop("progress", None)
+    """(config, progress) from a params file: preset, then the recipe, then the file's keys and ``overrides``.
+
+    04_train_8p's launch parameters are left out: a ModelZoo loop may pass that notebook's file as is.
+    """
+    params = {**load_params(path), **overrides}
     try:
-        return preset(name, **params), progress
+        values = apply_recipe(params, explicit=set(params))
+        values = {k: v for k, v in values.items() if k not in LAUNCH_NAMES and k != "recipe"}
+        progress = values.pop("progress", None)
+        return train_config(values), progress
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
 
