@@ -1,5 +1,4 @@
 """LMDB packing: relative keys, raw bytes, map growth, kill -9 resume, moves, fork/spawn readers."""
-import json
 import os
 import shutil
 import signal

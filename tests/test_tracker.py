@@ -34,7 +34,7 @@ def test_flat_frame_keeps_the_box_in_one_based_otb(model):
     out = t.update(frame)
     # uniform response: centre scale, peak at the window's centre pixel (135 of 0..271 -> -0.5 map px)
     assert out[2:] == pytest.approx(box[2:])
-    assert np.abs(out[:2] - box[:2]).max() <= 0.5 * 8 / 16 * t.search_side / 255 + 1e-9
+    assert np.abs(out[:2] - box[:2]).max() <= 0.5 * 8 / 16 * t.state.search_side / 255 + 1e-9
 
 
 def test_track_frames_format_and_bounds(model):
@@ -74,26 +74,26 @@ class _ForcedScale(SiamFCTracker):
     def responses(self, frame_rgb):
         raw = torch.zeros(3, 1, 17, 17)
         raw[self.forced, 0, 8, 8] = 1.0
-        return raw, None, self.search_side * self.scales
+        return raw, None, self.state.search_side * self.scales
 
 
 def test_scale_damping_and_clamp(model):
     frame = np.full((120, 160, 3), 100, dtype=np.uint8)
     t = _ForcedScale(model, TrackerConfig(), "cpu")
     t.init(frame, [41, 31, 24, 20])
-    side0, size0 = t.search_side, t.target_size.copy()
+    side0, size0 = t.state.search_side, t.state.target_size.copy()
     t.update(frame)
     factor = 1 + 0.59 * (1.0375 - 1)
     assert damped_scale(1.0375, 0.59) == pytest.approx(factor)
-    assert t.search_side == pytest.approx(side0 * factor)
-    np.testing.assert_allclose(t.target_size, size0 * factor)
+    assert t.state.search_side == pytest.approx(side0 * factor)
+    np.testing.assert_allclose(t.state.target_size, size0 * factor)
     for _ in range(100):
         t.update(frame)
-    assert t.search_side == pytest.approx(5 * side0)
+    assert t.state.search_side == pytest.approx(5 * side0)
     t.forced = 0
     for _ in range(220):
         t.update(frame)
-    assert t.search_side == pytest.approx(0.2 * side0)
+    assert t.state.search_side == pytest.approx(0.2 * side0)
 
 
 def test_upsampling_is_truly_bicubic():

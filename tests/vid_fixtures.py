@@ -6,24 +6,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-XML_HEAD = ("<annotation>\n\t<folder>{folder}</folder>\n\t<filename>{stem}</filename>\n"
-            "\t<source>\n\t\t<database>ILSVRC_2015</database>\n\t</source>\n"
-            "\t<size>\n\t\t<width>{w}</width>\n\t\t<height>{h}</height>\n\t</size>\n")
-XML_OBJECT = ("\t<object>\n\t\t<trackid>{trackid}</trackid>\n\t\t<name>{wnid}</name>\n"
-              "\t\t<bndbox>\n\t\t\t<xmax>{xmax}</xmax>\n\t\t\t<xmin>{xmin}</xmin>\n"
-              "\t\t\t<ymax>{ymax}</ymax>\n\t\t\t<ymin>{ymin}</ymin>\n\t\t</bndbox>\n"
-              "\t\t<occluded>{occluded}</occluded>\n\t\t<generated>{generated}</generated>\n\t</object>\n")
-
+from siamfc_lib.data import vid_xml
 
 def frame_xml(folder: str, frame: int, size: tuple[int, int], objects: list[dict]) -> str:
     """objects: dicts with trackid, wnid, box=(xmin, ymin, xmax, ymax), occluded, generated."""
-    text = XML_HEAD.format(folder=folder, stem=f"{frame:06d}", w=size[0], h=size[1])
-    for o in objects:
-        xmin, ymin, xmax, ymax = o["box"]
-        text += XML_OBJECT.format(trackid=o["trackid"], wnid=o.get("wnid", "n02084071"), xmax=xmax, xmin=xmin,
-                                  ymax=ymax, ymin=ymin, occluded=o.get("occluded", 0),
-                                  generated=o.get("generated", 0))
-    return text + "</annotation>\n"
+    return vid_xml.frame_xml(folder, f"{frame:06d}", size[0], size[1], [
+        vid_xml.VidObject(o["trackid"], o.get("wnid", "n02084071"), tuple(o["box"]), bool(o.get("occluded", 0)),
+                          bool(o.get("generated", 0))) for o in objects])
 
 
 def video_dirs(root: Path, subset: str, video: str, batch: int = 0) -> tuple[Path, Path]:

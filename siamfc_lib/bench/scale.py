@@ -68,11 +68,11 @@ def _box(track: tuple[int, int, int], frame: int, size: tuple[int, int]) -> list
     return [x0, y0, x0 + 12 + t % 5, y0 + 10 + t % 4]
 
 
-def write_vid_tree(root: Path, layout: list[dict], size: tuple[int, int] = (64, 48)) -> None:
+def write_layout_tree(root: Path, layout: list[dict], size: tuple[int, int] = (64, 48)) -> None:
     """JPEG + XML per frame in the real layout; one tiny JPEG per snippet, reused."""
     import cv2
 
-    from ..data.vid_sample import _xml
+    from ..data.vid_xml import VidObject, frame_xml
 
     for k, v in enumerate(layout):
         data_dir, anno_dir = _dirs(root, v)
@@ -83,9 +83,9 @@ def write_vid_tree(root: Path, layout: list[dict], size: tuple[int, int] = (64, 
         jpeg = cv2.imencode(".jpg", img)[1].tobytes()
         for f in range(v["frames"]):
             (data_dir / f"{f:06d}.JPEG").write_bytes(jpeg)
-            objects = [(t[0], WNIDS[t[0] % len(WNIDS)], _box(t, f, size)) for t in v["tracks"]
+            objects = [VidObject(t[0], WNIDS[t[0] % len(WNIDS)], tuple(_box(t, f, size))) for t in v["tracks"]
                        if t[1] <= f <= t[2]]
-            (anno_dir / f"{f:06d}.xml").write_text(_xml(f"{v['subset']}/{v['name']}", f, size, objects))
+            (anno_dir / f"{f:06d}.xml").write_text(frame_xml(f"{v['subset']}/{v['name']}", f"{f:06d}", *size, objects))
 
 
 def write_counts_only(vid_root: Path, data_path: Path, layout: list[dict], cfg) -> tuple[int, bytes]:
@@ -267,7 +267,7 @@ def fraction_run(base: Path, fraction: float, workers: int, batches: int) -> dic
     layout = vid_layout(fraction)
     vid, cur = base / "vid", base / "cur"
     start = time.perf_counter()
-    write_vid_tree(vid, layout)
+    write_layout_tree(vid, layout)
     tree_s = time.perf_counter() - start
     c = run_stage("curate", vid_root=str(vid), data_path=str(cur), workers=workers)
     crops = c["result"]["crops"]

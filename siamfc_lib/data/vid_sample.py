@@ -11,18 +11,7 @@ import cv2
 import numpy as np
 
 from .vid import VID_CLASSES
-
-
-def _xml(folder: str, frame: int, size: tuple[int, int], objects: list[tuple[int, str, list[int]]]) -> str:
-    parts = [f"<annotation>\n\t<folder>{folder}</folder>\n\t<filename>{frame:06d}</filename>\n"
-             "\t<source>\n\t\t<database>ILSVRC_2015</database>\n\t</source>\n"
-             f"\t<size>\n\t\t<width>{size[0]}</width>\n\t\t<height>{size[1]}</height>\n\t</size>\n"]
-    for trackid, wnid, (xmin, ymin, xmax, ymax) in objects:
-        parts.append(f"\t<object>\n\t\t<trackid>{trackid}</trackid>\n\t\t<name>{wnid}</name>\n"
-                     f"\t\t<bndbox>\n\t\t\t<xmax>{xmax}</xmax>\n\t\t\t<xmin>{xmin}</xmin>\n"
-                     f"\t\t\t<ymax>{ymax}</ymax>\n\t\t\t<ymin>{ymin}</ymin>\n\t\t</bndbox>\n"
-                     "\t\t<occluded>0</occluded>\n\t\t<generated>0</generated>\n\t</object>\n")
-    return "".join(parts) + "</annotation>\n"
+from .vid_xml import VidObject, frame_xml
 
 
 def write_vid_sample(root: str | Path, videos: int = 8, frames: int = 30, size: tuple[int, int] = (640, 360),
@@ -49,7 +38,7 @@ def write_vid_sample(root: str | Path, videos: int = 8, frames: int = 30, size: 
             for o in range(objects):
                 x0, y0 = np.clip(starts[o] + drift[o] * f, 0, [w - 2, h - 2]).astype(int)
                 x1, y1 = np.minimum([x0, y0] + sizes[o], [w - 1, h - 1]).astype(int)
-                boxes.append((o, wnids[(v + o) % len(wnids)], [int(x0), int(y0), int(x1), int(y1)]))
+                boxes.append(VidObject(o, wnids[(v + o) % len(wnids)], (int(x0), int(y0), int(x1), int(y1))))
             (root / "Annotations" / rel / f"{f:06d}.xml").write_text(
-                _xml(f"ILSVRC2015_VID_train_0000/{name}", f, size, boxes))
+                frame_xml(f"ILSVRC2015_VID_train_0000/{name}", f"{f:06d}", w, h, boxes))
     return root

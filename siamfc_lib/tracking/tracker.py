@@ -101,23 +101,6 @@ class SiamFCTracker:
         self.state: TrackState | None = None
         self.last_step: TrackerStep | None = None
 
-    # --- state, readable as before ---------------------------------------------------------
-    @property
-    def centre(self) -> np.ndarray:
-        return self.state.centre
-
-    @property
-    def target_size(self) -> np.ndarray:
-        return self.state.target_size
-
-    @property
-    def search_side(self) -> float:
-        return self.state.search_side
-
-    @property
-    def pad_color(self) -> np.ndarray:
-        return self.state.pad_color
-
     # --- helpers -------------------------------------------------------------------------
     def _to_input(self, crops_hwc: np.ndarray) -> torch.Tensor:
         t = torch.from_numpy(crops_hwc).to(self.device).permute(0, 3, 1, 2).float()

@@ -257,7 +257,3 @@ def save_contact_sheet(data: ViewerData, path: str | Path, cells: int = 12, cols
     path.parent.mkdir(parents=True, exist_ok=True)
     imsave(path, figure_to_rgb(fig))
     return path
-
-
-def show_frames(data: ViewerData, indices: Sequence[int]) -> list[np.ndarray]:
-    return [render_frame(data, i) for i in indices]

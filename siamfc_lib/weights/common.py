@@ -21,6 +21,8 @@ from ..io_utils import atomic_write_bytes
 SOURCES = {"hl": "huanglianghua/siamfc-pytorch state dict (.pth)",
            "sz": "StrangerZhang/SiamFC-PyTorch state dict (.pth)",
            "matconvnet": "the authors' MatConvNet network (2016-08-17.net.mat)"}
+# ``--from`` key -> the module that reads that project's files (named after the project).
+READERS = {"hl": "huanglianghua", "sz": "strangerzhang", "matconvnet": "matconvnet"}
 # The project's AlexNetV1: conv index in backbone.features and the batch norm after it (None: conv5).
 LAYERS = {1: (0, 1), 2: (4, 5), 3: (8, 9), 4: (11, 12), 5: (14, None)}
 PROJECT_BN_EPS = 1e-5
@@ -126,7 +128,7 @@ def import_weights(path: str | Path, source: str, out: str | Path | None = None)
     """Read ``path`` as ``source``; returns the checkpoint dict (written to ``out`` when given)."""
     if source not in SOURCES:
         raise WeightsError(f"unknown source {source!r}; choose from {sorted(SOURCES)}")
-    reader = importlib.import_module(f"{__package__}.{source}")
+    reader = importlib.import_module(f"{__package__}.{READERS[source]}")
     net: SourceNet = reader.read(path)
     from ..training.checkpoints import FORMAT
 

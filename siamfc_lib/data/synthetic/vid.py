@@ -20,6 +20,7 @@ from .motion import pulse
 from .recipes import assemble, make_camera, moving_layer, occluder_over, push_out, sprite_for, zoom_ratio
 from .scenes import Layer, ObjectView, render
 from .workers import map_in_order
+from ..vid_xml import VidObject, frame_xml
 
 # The 30 VID classes in the order of ILSVRC2015_VID_ID (train_<k>.txt uses k = index + 1).
 VID_WNIDS: tuple[str, ...] = (
@@ -136,31 +137,10 @@ def add_lookalikes(rng: np.random.Generator, layers: list[Layer], frames: int, w
         layers.insert(int(rng.integers(len(layers) + 1)), copy)
 
 
-def frame_xml(folder: str, stem: str, width: int, height: int, objects: list[str]) -> str:
-    """One frame's annotation, in the devkit's element order and tab layout."""
-    parts = [
-        "<annotation>\n", f"\t<folder>{folder}</folder>\n", f"\t<filename>{stem}</filename>\n",
-        "\t<source>\n\t\t<database>ILSVRC_2015</database>\n\t</source>\n",
-        f"\t<size>\n\t\t<width>{width}</width>\n\t\t<height>{height}</height>\n\t</size>\n",
-        *objects, "</annotation>\n",
-    ]
-    return "".join(parts)
-
-
-def object_xml(view: ObjectView, occluded: bool, generated: bool) -> str:
-    xmin, ymin, xmax, ymax = (int(v) for v in np.rint(boxes.cxcywh_to_vid_corners(view.visible)))
-    return (
-        "\t<object>\n"
-        f"\t\t<trackid>{view.track_id}</trackid>\n"
-        f"\t\t<name>{view.wnid}</name>\n"
-        "\t\t<bndbox>\n"
-        f"\t\t\t<xmax>{xmax}</xmax>\n\t\t\t<xmin>{xmin}</xmin>\n"
-        f"\t\t\t<ymax>{ymax}</ymax>\n\t\t\t<ymin>{ymin}</ymin>\n"
-        "\t\t</bndbox>\n"
-        f"\t\t<occluded>{int(occluded)}</occluded>\n"
-        f"\t\t<generated>{int(generated)}</generated>\n"
-        "\t</object>\n"
-    )
+def view_object(view: ObjectView, occluded: bool, generated: bool) -> VidObject:
+    """A rendered object's visible part as a VID annotation (corners rounded to pixels)."""
+    corners = tuple(int(v) for v in np.rint(boxes.cxcywh_to_vid_corners(view.visible)))
+    return VidObject(view.track_id, view.wnid, corners, occluded, generated)
 
 
 def write_snippet(root: Path, cfg: SyntheticConfig, snip: Snippet) -> dict:
@@ -184,7 +164,7 @@ def write_snippet(root: Path, cfg: SyntheticConfig, snip: Snippet) -> dict:
                 continue
             span = generated.get(view.track_id)
             is_generated = span is not None and span[0] <= t <= span[1]
-            objects.append(object_xml(view, view.visible_fraction < OCCLUDED_BELOW, is_generated))
+            objects.append(view_object(view, view.visible_fraction < OCCLUDED_BELOW, is_generated))
             wnids.add(view.wnid)
         xml = frame_xml(snip.folder, stem, scene.width, scene.height, objects)
         (ann_dir / f"{stem}.xml").write_text(xml, encoding="utf-8")
