@@ -13,10 +13,11 @@ parameters given explicitly (papermill's injected cell, a params file's own keys
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping
 
 from .config import ConfigError, TrainConfig, load_params, train_config
-from .paths import injected_parameter_names
+from .paths import injected_parameter_names, not_found, project_root
 
 _NO_DEFAULT = object()
 
@@ -92,9 +93,13 @@ def parameters_cell(stem: str) -> str:
 def apply_recipe(values: Mapping[str, Any], explicit: set[str] | frozenset[str]) -> dict[str, Any]:
     """``values`` with ``values["recipe"]``'s settings in place of every name not in ``explicit``."""
     values = dict(values)
-    path = values.get("recipe")
-    if not path:
+    if not values.get("recipe"):
         return values
+    path = Path(values["recipe"])
+    if not path.is_absolute() and not path.exists():
+        path = project_root() / path          # relative paths in params files are the project root's
+    if not path.exists():
+        raise not_found("recipe", values["recipe"], "params/recipes/ holds the project's recipes (demo.yaml)")
     recipe = load_params(path)
     unknown = sorted(set(recipe) - set(TRAINING_NAMES) | ({"recipe"} & set(recipe)))
     if unknown:

@@ -10,7 +10,8 @@ trained network is scored (AUC, precision at 20 px) on:
 - ``embedded``: the demo's own OTB-format set (the figure the demo reports); score it once.
 
 CSRT and KCF run on the same sets as the reference a learned tracker has to beat. Training
-settings come from ``params/demo/03_train_1p.yaml`` plus ``--set key=value`` overrides.
+settings come from ``params/demo/03_train_1p.yaml`` (the recipe it names, its device and workers)
+plus ``--set key=value`` overrides.
 """
 from __future__ import annotations
 
@@ -25,14 +26,15 @@ from pathlib import Path
 import yaml
 
 from ..config import flat_overrides, load_params
+from ..notebook_params import apply_recipe
 from ..config.data import OTB_SEQUENCES_ALL, SyntheticConfig
 from ..paths import project_root
 
 VALIDATION_SEED = 7001
 VALIDATION_SEQUENCES = OTB_SEQUENCES_ALL + tuple(f"Synth{i:02d}" for i in range(5, 17))
-# 03 parameters of the demo's file that are not its recipe: where it reads and writes, and logging.
-# Everything else in the file is taken as it is, so a new recipe setting reaches these runs unlisted.
-NOT_RECIPE = ("data_path", "lmdb_path", "run_dir", "resume", "seed", "log_every", "progress")
+# 03 parameters of the demo's file that these runs set themselves: where they read and write, and logging.
+# Everything else (the recipe and the file's device and workers) is taken as it is.
+NOT_RECIPE = ("data_path", "lmdb_path", "run_dir", "resume", "seed", "log_every", "progress", "recipe")
 
 
 def _key_values(pairs: list[str]) -> dict:
@@ -42,6 +44,7 @@ def _key_values(pairs: list[str]) -> dict:
 
 def demo_train_params() -> dict:
     params = load_params(project_root() / "params" / "demo" / "03_train_1p.yaml")
+    params = apply_recipe(params, explicit=set(params))
     return {k: v for k, v in params.items() if k not in NOT_RECIPE} | {"preset": params.get("preset", "paper")}
 
 
