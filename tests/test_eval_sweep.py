@@ -71,6 +71,9 @@ def test_identical_checkpoints_are_not_tracked_again(train_and_otb, tmp_path, tr
     table = (run / "sweep" / "sweep.md").read_text()
     assert "last" in table and "best (test-set selection)" in table and table.count("\n| ") == 3
     assert json.loads((run / "sweep" / "sweep.json").read_text())["last"] == summary["last"]
+    datasets = {r["dataset"] for f in (run / "reports.json", run / "sweep" / "reports.json")
+                for r in json.loads(f.read_text()).values()}
+    assert len(datasets) == 1, f"the sweep's reports name another data set: {datasets}"
 
 
 def test_byte_identical_epochs_are_tracked_once(train_and_otb, tmp_path, tracked_networks):

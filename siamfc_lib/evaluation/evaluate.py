@@ -28,8 +28,6 @@ from .results import network_fingerprint, write_eval_info
 from .scoring import Evaluation, score_run
 from .sweep import SWEEP_DIR, epoch_tracker, summarise_sweep
 
-SWEEP_DATASET_NAME = "OTB"
-
 
 @dataclass
 class EvalOutcome:
@@ -76,10 +74,10 @@ def _track_networks(cfg: EvalConfig, jobs: list[ModelJob], sequences: list[OTBSe
 
 
 def _score_sweep(cfg: EvalConfig, jobs: list[ModelJob], epochs: dict[int, Path], sequences: list[OTBSequence],
-                 tracker_cfg: TrackerConfig | None) -> dict:
+                 tracker_cfg: TrackerConfig | None, dataset_name: str) -> dict:
     sweep_dir = Path(cfg.run_dir) / SWEEP_DIR
     names = [epoch_tracker(e) for e in epochs]
-    evaluations = score_run(sweep_dir, names, sequences, SWEEP_DATASET_NAME, primary=None)
+    evaluations = score_run(sweep_dir, names, sequences, dataset_name, primary=None)
     by_name = {j.name: j for j in jobs}
     fingerprints = {e: by_name[epoch_tracker(e)].fingerprint
                     or network_fingerprint(by_name[epoch_tracker(e)].model, tracker_cfg or TrackerConfig())
@@ -121,6 +119,6 @@ def run_evaluation(params: Mapping[str, Any] | EvalConfig, tracker_cfg: TrackerC
         _log_outcome(log, tracker.name, len(done), len(sequences) - len(done))
     name = cfg.dataset_name or dataset_label(cfg.otb_root)
     evaluations = score_run(cfg.run_dir, main_names, sequences, name, cfg.tracker_name)
-    sweep = _score_sweep(cfg, jobs, sweep_epochs, sequences, tracker_cfg) if sweep_epochs else None
+    sweep = _score_sweep(cfg, jobs, sweep_epochs, sequences, tracker_cfg, name) if sweep_epochs else None
     write_eval_info(cfg.run_dir, cfg.otb_root, device, device_name(device), cfg.checkpoint)
     return EvalOutcome(Path(cfg.run_dir), cfg.tracker_name, evaluations, dataset, sweep)
