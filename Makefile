@@ -21,7 +21,7 @@ STAMP := $(VENV)/.siamfc-installed
 TORCH_STAMP := $(VENV)/.siamfc-torch
 TORCH_REQUEST := $(strip $(TORCH_SPEC)) $(if $(strip $(TORCH_INDEX)),index=$(strip $(TORCH_INDEX)))
 
-.PHONY: demo test venv bench clean-demo strip-notebooks lab notebook ALWAYS
+.PHONY: demo test test-fast venv bench clean-demo strip-notebooks lab notebook ALWAYS
 
 venv: $(STAMP)
 
@@ -44,6 +44,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# About two minutes on 2 cores: everything but the slow, notebook and multi-process tests (CI runs `make test`).
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow and not notebooks and not distributed" $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m siamfc_lib.bench all

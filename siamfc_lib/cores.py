@@ -20,3 +20,17 @@ def one_opencv_thread() -> None:
     import cv2
 
     cv2.setNumThreads(1)
+
+
+def cpu_model() -> str:
+    """The CPU's name ("AMD EPYC 7B13"), for figures that hold only on that CPU."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()

@@ -9,9 +9,10 @@ import importlib
 import json
 import sys
 
-BENCHES = ("curate", "lmdb", "loader", "train", "track", "eval", "scale", "demo_quality", "same_outputs")
-# demo_quality trains the demo per seed (tens of minutes); same_outputs needs two output trees.
-NOT_IN_ALL = ("demo_quality", "same_outputs")
+BENCHES = ("curate", "lmdb", "loader", "train", "track", "eval", "scale", "demo_quality", "same_outputs",
+           "demo_record")
+# demo_quality trains the demo per seed (tens of minutes); same_outputs and demo_record read demo outputs.
+NOT_IN_ALL = ("demo_quality", "same_outputs", "demo_record")
 
 
 def main(argv: list[str] | None = None) -> int:

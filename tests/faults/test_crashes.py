@@ -244,6 +244,7 @@ def train_reference(curated_reference, tmp_path_factory):
                             for e in range(EPOCHS + 1)}
 
 
+@pytest.mark.slow
 def test_training_killed_at_three_points_resumes_to_identical_weights(train_reference, tmp_path):
     _, checkpoints = _training()
     data_path, ref_run, ref_weights = train_reference
