@@ -21,13 +21,15 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
-import torch
 
 from ..data.provenance import dataset_label
 from ..io_utils import atomic_write_text
+
+if TYPE_CHECKING:   # torch stays out of the baseline pool's workers (OpenCV only)
+    import torch
 
 EVAL_INFO = "eval_info.json"
 STAMP = ".tracker"
