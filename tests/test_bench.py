@@ -62,13 +62,17 @@ def test_demo_quality_scores_each_seed_on_both_sets_and_summarises(capsys):
 
 
 def test_demo_quality_trains_the_demo_s_own_recipe():
-    """Every setting of the demo's 03 file except paths and logging reaches demo_quality's runs."""
+    """Every setting of the demo's recipe and its 03 file, except paths and logging, reaches demo_quality's runs."""
     from siamfc_lib.bench.demo_quality import NOT_RECIPE, demo_train_params
     from siamfc_lib.config import flat_overrides, load_params, preset
     from siamfc_lib.paths import project_root
 
-    demo = load_params(project_root() / "params" / "demo" / "03_train_1p.yaml")
+    root = project_root()
+    demo = load_params(root / "params" / "recipes" / "demo.yaml")
+    run = load_params(root / "params" / "demo" / "03_train_1p.yaml")
+    assert run["recipe"] == "params/recipes/demo.yaml"
     recipe = demo_train_params()
+    assert recipe["workers"] == run["workers"] and recipe["device"] == run["device"]
     assert not set(recipe) & set(NOT_RECIPE)
     cfg = preset(recipe.pop("preset"), **flat_overrides(recipe))   # an unknown setting would raise here
     assert (cfg.r_pos, cfg.labels_follow_shift, cfg.geometry.train_instance_size, cfg.pairs_per_epoch, cfg.width) == \

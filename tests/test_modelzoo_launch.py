@@ -82,6 +82,10 @@ def _rank(rank: int, init: str, out: str) -> None:
     result["skipped_after_normal_step"] = float(step.overflow_steps)
     result["weights"] = model.fc.weight.detach().tolist()
     Path(out, f"{rank}.json").write_text(json.dumps(result))
+    # Tear down in step: a rank that destroys its group (and exits) while the other still talks to
+    # gloo or the file store aborts the other ("terminate called without an active exception").
+    del step, net
+    dist.barrier()
     dist.destroy_process_group()
 
 
