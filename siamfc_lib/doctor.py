@@ -2,17 +2,22 @@
 
 Prints the versions that matter (Python, torch, torch_npu, CANN), the visible devices, the
 capability row of the chosen device, whether a one-process group of its backend starts, one
-training step in each precision the device supports and a few tracked frames, then a
-one-line verdict; every failure comes with its fix. Exit status 0 when all checks pass.
+training step in each precision the device supports, a few tracked frames, and whether a
+checkpoint saved on the device opens in a process without torch_npu, then a one-line verdict;
+every failure comes with its fix. Exit status 0 when all checks pass. A training or tracking
+step in which torch_npu ran an operator on the CPU (its "will fall back to run on the CPU"
+warning) fails: such a run is correct but many times slower.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -82,13 +87,38 @@ def describe(caps: Capabilities) -> str:
             f"non_blocking {yes(caps.non_blocking)}")
 
 
+CPU_FALLBACK = "fall back to run on the CPU"
+FALLBACK_FIX = ("torch_npu found no NPU kernel for these operators and ran them on the CPU: install the CANN kernels "
+                "(ops) package for your chip, of the toolkit's version (Ascend-cann-kernels-<chip>_<version>_linux, "
+                "named Ascend-cann-<chip>-ops_<version>_linux in recent CANN releases), then run the doctor again")
+
+
+class CpuFallbackError(RuntimeError):
+    """torch_npu ran operators on the CPU during a check."""
+
+
+def _on_the_device(fn: Callable[[], str]) -> Callable[[], str]:
+    """``fn`` failing when torch_npu warns that an operator fell back to the CPU."""
+    def run() -> str:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            detail = fn()
+        ops = sorted({str(w.message).split("'")[1] if "'" in str(w.message) else str(w.message)
+                      for w in caught if CPU_FALLBACK in str(w.message)})
+        if ops:
+            raise CpuFallbackError(f"operators ran on the CPU instead of the device: {', '.join(ops)}")
+        return detail
+    return run
+
+
 def _timed(name: str, fn: Callable[[], str], fix: str) -> Check:
     start = time.perf_counter()
     try:
         detail = fn()
     except Exception as exc:  # noqa: BLE001 - every failure is a finding
         text = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        return Check(name, False, text, str(exc) if isinstance(exc, DeviceError) else fix)
+        fix = str(exc) if isinstance(exc, DeviceError) else FALLBACK_FIX if isinstance(exc, CpuFallbackError) else fix
+        return Check(name, False, text, fix)
     return Check(name, True, f"{detail} ({time.perf_counter() - start:.1f}s)")
 
 
@@ -120,9 +150,10 @@ def train_step(device: Device, dtype: torch.dtype | None, steps: int = 2) -> str
     amp = PRECISION_NAMES[dtype] if dtype is not None else "none"
     torch.manual_seed(0)
     model = build_model(width=0.125).to(device.torch)
-    scaler, update = devices.make_grad_scaler(device, amp)
+    scaling = devices.make_grad_scaler(device, amp)
+    scaler = scaling.scaler
     step = TrainStep(model, build_optimizer(model, preset("paper")), device, devices.autocast_dtype(device, amp),
-                     scaler, scale_update=update)
+                     scaler, scale_update=scaling.update, static_scale=scaling.static)
     gen = torch.Generator().manual_seed(0)
     z = torch.randint(0, 255, (2, 127, 127, 3), dtype=torch.uint8, generator=gen)
     x = torch.randint(0, 255, (2, 255, 255, 3), dtype=torch.uint8, generator=gen)
@@ -149,6 +180,30 @@ def tracking(device: Device, frames: int = 5) -> str:
     return f"{frames} frames, {tracker.crop_backend} crops, untrained weights"
 
 
+_LOAD_WITHOUT_NPU = ("import sys; sys.modules['torch_npu'] = None; "
+                     "from siamfc_lib.training.checkpoints import load_model_from_checkpoint; "
+                     "m = load_model_from_checkpoint(sys.argv[1]); print(sum(p.numel() for p in m.parameters()))")
+
+
+def portable_checkpoint(device: Device) -> str:
+    """Save a checkpoint of a network on ``device`` and open it in a fresh process that cannot
+    import torch_npu: what evaluating an NPU-trained model on another machine needs."""
+    from .model import build_model
+    from .training.checkpoints import save_checkpoint
+
+    torch.manual_seed(0)
+    model = build_model(width=0.125).to(device.torch)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = save_checkpoint(tmp, 0, {"model": model.state_dict(), "width": 0.125, "head_bias": True})
+        env = {**os.environ, "TORCH_DEVICE_BACKEND_AUTOLOAD": "0"}
+        done = subprocess.run([sys.executable, "-c", _LOAD_WITHOUT_NPU, str(path)], capture_output=True, text=True,
+                              env=env, timeout=300)
+    if done.returncode != 0:
+        raise RuntimeError(f"a checkpoint saved on {device} does not open without torch_npu: "
+                           f"{(done.stderr.strip().splitlines() or ['?'])[-1]}")
+    return f"saved on {device}, opened in a process without torch_npu ({done.stdout.strip()} parameters)"
+
+
 def run(spec: str = "auto", out=print) -> list[Check]:
     out("siamfc doctor")
     for name, value in versions():
@@ -161,17 +216,23 @@ def run(spec: str = "auto", out=print) -> list[Check]:
     except DeviceError as exc:
         checks.append(Check(f"device {spec}", False, str(exc).splitlines()[0], str(exc)))
         return _verdict(checks, spec, out)
+    devices.set_current(device)     # before anything asks the chip: no context on another card
     caps = capabilities(device)
     out(f"  {'device':<10} {device}: {describe(caps)}")
+    out(f"  {'precision':<10} fp32 runs as: {devices.precision_in_effect(device, None)}")
     checks.append(_timed("process group", lambda: process_group(device),
                          "the device's collective library did not start: on NPUs source set_env.sh (HCCL), on "
                          "GPUs check the NCCL install; on any host check that a local file store is writable"))
     for dtype in (None, *caps.autocast_dtypes):
-        checks.append(_timed(f"train step {PRECISION_NAMES[dtype]}", lambda d=dtype: train_step(device, d),
+        step_check = _on_the_device(lambda d=dtype: train_step(device, d))
+        checks.append(_timed(f"train step {PRECISION_NAMES[dtype]}", step_check,
                              f"use amp: {'none' if dtype is not None else 'auto'} for training on {device.kind} "
                              "and report the error above"))
-    checks.append(_timed("tracking", lambda: tracking(device),
+    checks.append(_timed("tracking", _on_the_device(lambda: tracking(device)),
                          "tracking on this device failed: evaluate with device: cpu and report the error above"))
+    checks.append(_timed("checkpoint", lambda: portable_checkpoint(device),
+                         "checkpoints must hold CPU tensors (siamfc_lib.training.checkpoints.save_checkpoint): "
+                         "report the error above"))
     return _verdict(checks, str(device), out)
 
 

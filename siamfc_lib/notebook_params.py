@@ -59,6 +59,7 @@ TRAINING = (
     Parameter("log_every", "steps between metrics.csv rows"),
     Parameter("channels_last", "None: where the device supports it (CPU, CUDA; not NPU)"),
     Parameter("compile"),
+    Parameter("npu_options", "Ascend runtime settings, e.g. {'jit_compile': False} (docs/install-and-ascend.md)", {}),
 )
 SEVERAL_DEVICES = (
     Parameter("bn_policy", "local | sync | broadcast: BN statistics across ranks"),

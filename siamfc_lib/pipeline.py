@@ -60,8 +60,8 @@ def check_profile_device(profile: str) -> None:
 
     if resolve_device("auto").kind == "cpu":
         raise SystemExit(f"profile {profile!r} trains a full-width network and needs a GPU or NPU, but torch "
-                         f"{torch.__version__} sees none. Install an accelerator build of torch (README, "
-                         "'Install'), or run `make demo` (the CPU profile).")
+                         f"{torch.__version__} sees none. Install an accelerator build of torch "
+                         "(docs/install-and-ascend.md), or run `make demo` (the CPU profile).")
 
 
 def run(profile: str, out: str | Path, only: list[str] | None = None) -> dict:

@@ -13,4 +13,7 @@ def fresh_npu_cache():
 
     devices._reset_npu_cache()
     yield
+    import npu_standin
+
+    npu_standin.leave()
     devices._reset_npu_cache()

@@ -101,9 +101,10 @@ def test_static_loss_scale_on_torch_amp_stays_put_and_skips_overflows():
     def run(loss_scale):
         torch.manual_seed(0)
         model = torch.nn.Linear(4, 1)
-        scaler, update = devices.make_grad_scaler(Device("cpu"), "fp16", loss_scale)
+        scaler, update, static = devices.make_grad_scaler(Device("cpu"), "fp16", loss_scale)
         step = TrainStep(lambda z, x: model(z), torch.optim.SGD(model.parameters(), lr=0.1), Device("cpu"),
-                         torch.float16, scaler, loss_fn=lambda out, *a: out.float().mean(), scale_update=update)
+                         torch.float16, scaler, loss_fn=lambda out, *a: out.float().mean(), scale_update=update,
+                         static_scale=static)
         before = model.weight.detach().clone()
         step(torch.full((2, 4), 1e6), None)                     # overflows in fp16
         return scaler.get_scale(), float(step.overflow_steps), torch.equal(before, model.weight)

@@ -17,7 +17,7 @@ def test_doctor_on_cpu_passes_every_check():
     checks = doctor.run("cpu", out=lines.append)
     text = "\n".join(lines)
     assert [c.name for c in checks] == ["process group", "train step fp32", "train step bf16", "train step fp16",
-                                        "tracking"]
+                                        "tracking", "checkpoint"]
     assert all(c.ok for c in checks), text
     assert "  torch      " in text and "  torch_npu  " in text and "  CANN       " in text
     assert "device     cpu: backend gloo" in text
@@ -55,7 +55,8 @@ def test_doctor_on_the_strict_npu_stand_in(monkeypatch):
     lines: list[str] = []
     checks = {c.name: c for c in doctor.run("npu", out=lines.append)}
     assert npu.violations == []
-    assert list(checks) == ["process group", "train step fp32", "train step fp16", "tracking"]   # no bf16 on 910A
+    assert list(checks) == ["process group", "train step fp32", "train step fp16", "tracking",   # no bf16 on 910A
+                            "checkpoint"]
     assert "device     npu:0: backend hccl, channels_last no, compile no" in "\n".join(lines)
     assert not checks["process group"].ok and "HCCL" in checks["process group"].fix
     assert checks["train step fp16"].ok and "GradScaler npu_standin.GradScaler" in checks["train step fp16"].detail

@@ -3,6 +3,9 @@ every rank agrees on."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -112,3 +115,57 @@ def test_the_notebook_params_file_serves_a_modelzoo_loop(tmp_path):
     with pytest.raises(LaunchEnvError, match=r"world size mismatch: the params file says npus=8 x nnodes=1 = 8 "
                                              r"processes, the launch variables say 4"):
         check_world_size(load_params(path), 4)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def loop_config(tmp_path_factory):
+    import yaml
+    from train_fixtures import tiny_curation
+
+    root = tmp_path_factory.mktemp("loop")
+    data = tiny_curation(root)
+    config = root / "params.yaml"
+    config.write_text(yaml.safe_dump({"data_path": str(data), "run_dir": str(root / "run"), "device": "cpu",
+                                      "amp": "none", "width": 0.125, "batch_size": 2, "epochs": 1,
+                                      "pairs_per_epoch": 8, "val_pairs": 0, "workers": 0, "log_every": 1,
+                                      "npus": 2, "progress": False}))
+    return config, root / "run"
+
+
+def _loop(config: Path, python: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHON": python, "MASTER_PORT": str(_free_port()), "NPU_ENV": str(tmp_path / "none.sh"),
+           "PYTHONPATH": str(root)}
+    return subprocess.run(["bash", str(root / "scripts" / "train_modelzoo.sh"), str(config), "2"],
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+@pytest.mark.distributed
+def test_the_modelzoo_loop_trains_with_one_log_per_rank(loop_config, tmp_path):
+    config, run_dir = loop_config
+    done = _loop(config, sys.executable, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    logs = sorted(p.name for p in (run_dir / "logs" / "node_0").glob("rank_*.log"))
+    assert logs == ["rank_0.log", "rank_1.log"] and (run_dir / "checkpoints" / "last.pth").exists()
+    assert "all 2 rank(s) finished" in done.stdout
+
+
+@pytest.mark.distributed
+def test_the_modelzoo_loop_fails_when_a_rank_fails_and_stops_the_others(loop_config, tmp_path):
+    """A bare `wait` returns 0 whatever the ranks did; rank 0 would wait for rank 1 until its timeout."""
+    config, _ = loop_config
+    wrapper = tmp_path / "python"
+    wrapper.write_text(f'#!/bin/sh\nif [ "${{RANK_ID:-}}" = "1" ]; then echo "rank 1 dies" >&2; exit 3; fi\n'
+                       f'exec {sys.executable} "$@"\n')
+    wrapper.chmod(0o755)
+    done = _loop(config, str(wrapper), tmp_path)
+    assert done.returncode == 3
+    assert "rank 1 failed (exit status 3); stopping the other ranks" in done.stderr and "rank 1 dies" in done.stderr

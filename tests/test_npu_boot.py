@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from siamfc_lib import devices
 
@@ -27,9 +28,10 @@ def broken_npu_path(tmp_path_factory) -> Path:
     pkg = site / "torch_npu"
     pkg.mkdir()
     (pkg / "__init__.py").write_text(f"raise ImportError({LIBHCCL!r})\n")
-    info = site / "torch_npu-2.7.1.dist-info"
+    version = torch.__version__.split("+")[0]        # the pair matches: what is missing is CANN
+    info = site / f"torch_npu-{version}.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: torch_npu\nVersion: 2.7.1\n")
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: torch_npu\nVersion: {version}\n")
     (info / "entry_points.txt").write_text("[torch.backends]\ntorch_npu = torch_npu:_autoload\n")
     (info / "RECORD").write_text("")
     return site

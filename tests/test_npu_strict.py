@@ -51,7 +51,7 @@ def test_two_fp16_training_steps(data, tmp_path, monkeypatch):
     npu = npu_standin.install(monkeypatch)
     summary = trainer.train(_cfg(data, tmp_path / "run"), echo=False)
     assert npu.violations == []
-    assert summary["device"] == "npu:0" and summary["precision"] == "fp16"
+    assert summary["device"] == "npu:0" and summary["precision"].startswith("fp16 with its fp32 parts")
     assert summary["device_name"] == "Ascend910A (stand-in)"
     assert len(npu.scalers) == 1 and npu.scalers[0].dynamic and npu.scalers[0].is_enabled()
     steps = [r for r in read_metrics(tmp_path / "run") if r["kind"] == "step"]

@@ -45,12 +45,6 @@ def test_more_npus_than_visible_names_the_count(data, monkeypatch, no_torchrun):
     check_launch(_cfg(data, device="npu"), npus=2)      # what fits passes
 
 
-def test_amp_the_chip_cannot_do(data, monkeypatch, no_torchrun):
-    npu_standin.install(monkeypatch, bf16=False)
-    with pytest.raises(PreflightError, match="amp: bf16 is not supported on npu.*use amp: fp16 or amp: none"):
-        launch_mod.launch(_cfg(data, device="npu", amp="bf16"), npus=1)
-
-
 def test_layout_and_loss_scale_errors_name_the_fix(data, monkeypatch):
     npu_standin.install(monkeypatch)
     with pytest.raises(PreflightError, match="set channels_last: false"):

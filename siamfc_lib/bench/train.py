@@ -14,7 +14,7 @@ import time
 import torch
 
 from ..config import preset
-from ..devices import (Device, autocast_dtype, capabilities, check_compile, device_name, make_grad_scaler,
+from ..devices import (Device, autocast_dtype, capabilities, uploads, check_compile, device_name, make_grad_scaler,
                        resolve_device, synchronize, use_channels_last)
 from ..model import build_model
 from ..training.pairs import PairSampler, pair_loader
@@ -28,9 +28,9 @@ def _step(device: Device, precision: str, width: float, channels_last: bool, com
     if use_channels_last(device, channels_last):
         model = model.to(memory_format=torch.channels_last)
     net = torch.compile(model) if check_compile(device, compile_) else model
-    scaler, scale_update = make_grad_scaler(device, precision)
-    return TrainStep(net, build_optimizer(model, preset("paper")), device, autocast_dtype(device, precision), scaler,
-                     scale_update=scale_update)
+    scaling = make_grad_scaler(device, precision)
+    return TrainStep(net, build_optimizer(model, preset("paper")), device, autocast_dtype(device, precision),
+                     scaling.scaler, scale_update=scaling.update, static_scale=scaling.static)
 
 
 def _timed(run_batches, steps: int, warmup: int, batch: int, device: Device) -> float:
@@ -55,15 +55,16 @@ def model_only(step: TrainStep, batch: int, steps: int, warmup: int, channels_la
 
 def end_to_end(step: TrainStep, dataset, batch: int, steps: int, warmup: int, workers: int,
                channels_last: bool) -> float:
-    loader = pair_loader(dataset, PairSampler((steps + warmup) * batch), batch, workers,
-                         pin_memory=capabilities(step.device).pin_memory)
+    pin, non_blocking = uploads(step.device)
+    loader = pair_loader(dataset, PairSampler((steps + warmup) * batch), batch, workers, pin_memory=pin,
+                         pin_device=step.device.kind)
     it = iter(loader)
 
     def run(n: int) -> None:
         for _ in range(n):
             z, x, target_offsets = next(it)
-            step(to_network_input(z, step.device, channels_last), to_network_input(x, step.device, channels_last),
-                 target_offsets)
+            step(to_network_input(z, step.device, channels_last, non_blocking),
+                 to_network_input(x, step.device, channels_last, non_blocking), target_offsets)
     return _timed(run, steps, warmup, batch, step.device)
 
 

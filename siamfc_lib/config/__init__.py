@@ -3,9 +3,9 @@ from .core import ConfigError, build, load_params, to_dict
 from .data import CurateConfig, LmdbConfig, SyntheticConfig
 from .geometry import CropGeometry
 from .tracking import EvalConfig, TrackerConfig
-from .training import PRESETS, TrainConfig, flat_overrides, preset, train_config
+from .training import PRESETS, NpuOptions, TrainConfig, flat_overrides, preset, train_config
 
 __all__ = [
     "ConfigError", "build", "load_params", "to_dict", "CropGeometry", "SyntheticConfig",
-    "CurateConfig", "LmdbConfig", "TrainConfig", "PRESETS", "preset", "flat_overrides", "train_config", "TrackerConfig", "EvalConfig",
+    "CurateConfig", "LmdbConfig", "NpuOptions", "TrainConfig", "PRESETS", "preset", "flat_overrides", "train_config", "TrackerConfig", "EvalConfig",
 ]

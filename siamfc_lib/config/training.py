@@ -8,6 +8,22 @@ from .geometry import CropGeometry
 
 
 @dataclass
+class NpuOptions:
+    """Opt-in Ascend runtime settings; unset, torch_npu's and the chip's defaults stand. Applied by every
+    rank the same way, whether torchrun or a ModelZoo shell loop started it (training/npu_runtime.py)."""
+    jit_compile: bool | None = None        # False: prebuilt binary kernels (910A compiles operators online by default)
+    precision_mode: str | None = None      # ACL_PRECISION_MODE: must_keep_origin_dtype | allow_fp32_to_fp16 (910A's default)
+    cpu_affinity: str | None = None        # CPU_AFFINITY_CONF for each rank: "1" binds its threads near its card, "2" finer
+    pinned_memory: bool = False            # pinned loader batches and non-blocking uploads
+    profile_steps: tuple[int, ...] = ()    # (wait, warmup, active): torch_npu.profiler trace into run_dir/profiler
+    hccl_connect_timeout_s: int | None = None   # HCCL_CONNECT_TIMEOUT, seconds (120..7200; CANN's default 120)
+    hccl_exec_timeout_s: int | None = None      # HCCL_EXEC_TIMEOUT, seconds (CANN's default 1836)
+    hccl_socket_ifname: str | None = None       # HCCL_SOCKET_IFNAME: the network interface nodes talk over
+    hccl_if_ip: str | None = None               # HCCL_IF_IP: this host's address for HCCL
+    task_queue: int | None = None               # TASK_QUEUE_ENABLE: 0 off, 1 (torch_npu's default), 2
+
+
+@dataclass
 class TrainConfig:
     # data
     data_path: str = "data/ILSVRC_VID_CURATION"
@@ -58,6 +74,7 @@ class TrainConfig:
     warmup_steps: int = 10                       # steps excluded from pairs/s
     max_steps_per_epoch: int = 0                 # 0: pairs_per_epoch / global batch
     geometry: CropGeometry = field(default_factory=CropGeometry)
+    npu_options: NpuOptions = field(default_factory=NpuOptions)
 
 
 PRESETS: dict[str, dict] = {

@@ -24,8 +24,9 @@ def warp_crops(frame: np.ndarray, cx: float, cy: float, sizes: np.ndarray, out_s
 
 
 def frame_to_device(frame: np.ndarray, device: torch.device) -> torch.Tensor:
-    """HWC uint8 -> (1, 3, H, W) float32 on ``device`` (one upload per frame)."""
-    t = torch.from_numpy(np.ascontiguousarray(frame)).to(device, non_blocking=True)
+    """HWC uint8 -> (1, 3, H, W) float32 on ``device`` (one upload per frame). The frame sits in
+    pageable memory, so the copy blocks: queued asynchronously, it could read a freed buffer."""
+    t = torch.from_numpy(np.ascontiguousarray(frame)).to(device)
     return t.permute(2, 0, 1).unsqueeze(0).float()
 
 
@@ -37,14 +38,10 @@ def grid_crops(frame_t: torch.Tensor, cx: float, cy: float, sizes: np.ndarray, o
     back, which equals sampling the frame over a mean-colour border.
     """
     _, _, h, w = frame_t.shape
-    sizes_t = torch.as_tensor(np.asarray(sizes, dtype=np.float64), device=frame_t.device)
-    theta = torch.zeros(len(sizes), 2, 3, dtype=torch.float64, device=frame_t.device)
-    # output u in [-1, 1] -> crop pixel j = (u + 1)(out - 1)/2 -> source x = cx + (j - half) size/out
-    theta[:, 0, 0] = (out_size - 1) * sizes_t / (out_size * max(w - 1, 1))
-    theta[:, 0, 2] = 2.0 * cx / max(w - 1, 1) - 1.0
-    theta[:, 1, 1] = (out_size - 1) * sizes_t / (out_size * max(h - 1, 1))
-    theta[:, 1, 2] = 2.0 * cy / max(h - 1, 1) - 1.0
-    grid = F.affine_grid(theta.float(), [len(sizes), 3, out_size, out_size], align_corners=True)
+    # The matrices in float64 on the host, float32 on the device (NPUs have no float64 kernels).
+    theta = pyramid_theta(np.array([[cx, cy]]), np.asarray(sizes, dtype=np.float64)[None], (h, w), out_size)[0]
+    grid = F.affine_grid(torch.from_numpy(theta).to(frame_t.device), [len(sizes), 3, out_size, out_size],
+                         align_corners=True)
     centred = (frame_t - pad_color.view(1, 3, 1, 1)).expand(len(sizes), -1, -1, -1)
     out = F.grid_sample(centred, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
     return out + pad_color.view(1, 3, 1, 1)

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from ..config.tracking import TrackerConfig
-from ..devices import Capabilities, Device, as_device, capabilities, synchronize, use_channels_last
+from ..devices import Capabilities, Device, as_device, capabilities, set_current, synchronize, use_channels_last
 from ..data.crops import crop_square
 from .sequence import track_sequence
 from .device_step import PyramidStep, SequenceStep
@@ -49,8 +49,10 @@ class TrackerStep:
 
 
 def placement(device: str | Device | torch.device | None) -> tuple[torch.device, Capabilities]:
-    """Where tensors go, and what that device can do (asked of :mod:`siamfc_lib.devices`)."""
+    """Where tensors go, and what that device can do (asked of :mod:`siamfc_lib.devices` once the
+    device is the current one, so no other card is opened)."""
     dev = as_device(device)
+    set_current(dev)
     return dev.torch, capabilities(dev)
 
 

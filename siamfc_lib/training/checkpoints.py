@@ -2,13 +2,23 @@
 
 ``run_dir/checkpoints/siamfc_e{N}.pth`` after epoch N (``e0``: the untrained network, the
 "before" of every comparison) and ``last.pth``, atomically replaced by the newest.
+
+Every tensor is saved as a CPU tensor, whatever device trained it, so a checkpoint opens
+anywhere: torch_npu 2.7 pickles NPU tensors through its own rebuild function
+(``torch_npu.utils.storage._rebuild_npu_tensor``), which only a process that imports torch_npu
+can load. Files written that way by earlier versions open where torch_npu loads (it is
+imported first), and ``python -m siamfc_lib.training.checkpoints portable OLD NEW`` rewrites
+them there with CPU tensors.
 """
 from __future__ import annotations
 
+import argparse
+import importlib
 import io
 import pickle
 import random
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -62,11 +72,27 @@ def restore_rng_states(states: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(states["cuda"])
 
 
+def to_cpu(value: Any) -> Any:
+    """``value`` with every tensor (in dicts, lists and tuples) copied to the host, detached."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu()
+    if isinstance(value, dict):
+        return {k: to_cpu(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(to_cpu(v) for v in value)
+    return value
+
+
+def checkpoint_bytes(payload: dict[str, Any]) -> bytes:
+    """A checkpoint file's bytes: ``payload`` with CPU tensors only (it opens without the device's library)."""
+    buf = io.BytesIO()
+    torch.save(to_cpu(payload), buf)
+    return buf.getvalue()
+
+
 def save_checkpoint(run_dir: str | Path, epoch: int, state: dict[str, Any]) -> Path:
     """Write ``siamfc_e{epoch}.pth`` then replace ``last.pth``, each via temp file + rename."""
-    buf = io.BytesIO()
-    torch.save({"format": FORMAT, "epoch": epoch, "rng": rng_states(), **state}, buf)
-    data = buf.getvalue()
+    data = checkpoint_bytes({"format": FORMAT, "epoch": epoch, "rng": rng_states(), **state})
     path = epoch_path(run_dir, epoch)
     atomic_write_bytes(path, data)
     atomic_write_bytes(checkpoint_dir(run_dir) / "last.pth", data)
@@ -116,11 +142,45 @@ def _old_numpy_globals() -> list:
     return [core.multiarray._reconstruct, np.ndarray, np.dtype, type(np.dtype(np.uint32))]
 
 
+def _device_library_globals(path: str | Path) -> list[str]:
+    """The globals a file needs that come from a device library (torch_npu's NPU tensor rebuild)."""
+    try:
+        wanted = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+    except Exception:  # noqa: BLE001 - not a zip file: nothing to name
+        return []
+    return wanted if wanted and all(name.startswith("torch_npu.") for name in wanted) else []
+
+
+def _load_with_device_library(path: str | Path, names: list[str], map_location) -> Any:
+    """An NPU-pickled file: import torch_npu (it allows its own rebuild function), load, copy to the host."""
+    from ..devices import torch_npu_module, npu_import_error
+
+    module = torch_npu_module()
+    if module is None:
+        raise CheckpointError(
+            f"{path} was saved on an NPU by an earlier version of this project: its tensors are torch_npu's "
+            f"({', '.join(names)}), so only a process that can import torch_npu can open it, and this one cannot "
+            f"({npu_import_error()}). Open it once on the NPU host (after sourcing CANN's set_env.sh) with "
+            f"`python -m siamfc_lib.training.checkpoints portable {path} NEW.pth`: the copy holds CPU tensors "
+            "and opens anywhere.")
+    allowed = []
+    for name in names:
+        owner, _, attr = name.rpartition(".")
+        try:
+            allowed.append(getattr(importlib.import_module(owner), attr))
+        except (ImportError, AttributeError):
+            pass
+    with torch.serialization.safe_globals(allowed):
+        loaded = torch.load(path, map_location=map_location, weights_only=True)
+    return to_cpu(loaded) if str(map_location) == "cpu" else loaded
+
+
 def safe_torch_load(path: str | Path, map_location: str | torch.device = "cpu") -> Any:
     """``torch.load(weights_only=True)``: a file that would import or run code is refused, never run.
 
-    Checkpoints of older versions of this project hold NumPy arrays; only those types are
-    allowed on a second try. Anything else raises :class:`CheckpointError` naming what it wanted.
+    Checkpoints of older versions of this project hold NumPy arrays (only those types are allowed
+    on a second try) or, when trained on an NPU, torch_npu tensors (opened by importing torch_npu
+    where it loads). Anything else raises :class:`CheckpointError` naming what it wanted.
     """
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
@@ -129,6 +189,9 @@ def safe_torch_load(path: str | Path, map_location: str | torch.device = "cpu") 
     except Exception as exc:  # noqa: BLE001 - torch raises many types for a damaged file
         raise CheckpointError(f"checkpoint {path} is unreadable (truncated or not a torch file): "
                               f"{type(exc).__name__}: {exc}") from exc
+    npu_names = _device_library_globals(path)
+    if npu_names:
+        return _load_with_device_library(path, npu_names, map_location)
     try:
         with torch.serialization.safe_globals(_old_numpy_globals()):
             return torch.load(path, map_location=map_location, weights_only=True)
@@ -183,3 +246,29 @@ def remove_partial_files(run_dir: str | Path) -> list[Path]:
         path.unlink(missing_ok=True)
         removed.append(path)
     return removed
+
+
+def make_portable(src: str | Path, dst: str | Path) -> Path:
+    """Rewrite checkpoint ``src`` as ``dst`` with CPU tensors only (run it where ``src`` opens)."""
+    atomic_write_bytes(Path(dst), checkpoint_bytes(safe_torch_load(src, "cpu")))
+    return Path(dst)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m siamfc_lib.training.checkpoints",
+                                     description="Rewrite a checkpoint with CPU tensors, so it opens anywhere.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    portable = sub.add_parser("portable", help="copy an NPU-pickled checkpoint as one that opens anywhere")
+    portable.add_argument("src")
+    portable.add_argument("dst")
+    args = parser.parse_args(argv)
+    try:
+        print(f"wrote {make_portable(args.src, args.dst)} (CPU tensors: opens without torch_npu)")
+    except CheckpointError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

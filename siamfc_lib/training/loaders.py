@@ -7,7 +7,7 @@ from typing import Any
 from ..config import TrainConfig
 from ..data.crop_store import open_crop_store
 from ..data.manifest import Manifest
-from ..devices import Device, capabilities
+from ..devices import Device, uploads
 from .context import DistributedContext
 from .pairs import PairDataset, PairSampler, default_augment, pair_loader, shm_prefetch, split_videos
 
@@ -34,7 +34,7 @@ def build_loaders(cfg: TrainConfig, ctx: DistributedContext, device: Device) -> 
     train_videos, val_videos = split_videos(manifest, cfg.val_fraction, cfg.seed)
     augment = default_augment(cfg)
     steps = steps_per_epoch(cfg, ctx.world_size)
-    pin = capabilities(device).pin_memory
+    pin, _ = uploads(device, cfg.npu_options.pinned_memory)
     g = cfg.geometry
     batch_bytes = cfg.batch_size * 3 * (g.exemplar_size ** 2 + g.train_instance_size ** 2)   # raw uint8 pairs
     local = int(os.environ.get("LOCAL_WORLD_SIZE", ctx.world_size))   # ranks sharing this node's /dev/shm
@@ -43,14 +43,14 @@ def build_loaders(cfg: TrainConfig, ctx: DistributedContext, device: Device) -> 
                             cfg.pairs_per_epoch, raw=True)
     sampler = PairSampler(cfg.pairs_per_epoch, 0, ctx.rank, ctx.world_size, limit=steps * cfg.batch_size)
     train_loader = pair_loader(train_set, sampler, cfg.batch_size, cfg.workers, pin, drop_last=True,
-                               prefetch=prefetch)
+                               prefetch=prefetch, pin_device=device.kind)
     val_loader = None
     if val_videos and cfg.val_pairs > 0:
         val_set = PairDataset(manifest, store, val_videos, augment, cfg.seed, "val", cfg.frame_range,
                               cfg.val_pairs, raw=True)
         val_sampler = PairSampler(cfg.val_pairs, 0, ctx.rank, ctx.world_size, epoch_dependent=False)
         val_loader = pair_loader(val_set, val_sampler, cfg.batch_size, cfg.workers, pin, drop_last=False,
-                                 persistent=False, prefetch=prefetch)
+                                 persistent=False, prefetch=prefetch, pin_device=device.kind)
     info = {"train_videos": len(train_videos), "val_videos": len(val_videos), "steps_per_epoch": steps,
             "store": store.describe(), "shm_note": shm_note}
     return train_loader, sampler, val_loader, info

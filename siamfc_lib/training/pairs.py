@@ -133,13 +133,15 @@ class PairSampler(Sampler[int]):
 
 def pair_loader(dataset: PairDataset, sampler: PairSampler, batch_size: int, workers: int,
                 pin_memory: bool = False, drop_last: bool = True, persistent: bool = True,
-                prefetch: int = 4) -> DataLoader:
+                prefetch: int = 4, pin_device: str = "cuda") -> DataLoader:
     """Workers forked once per run when ``persistent`` (training), once per pass otherwise
     (validation: no idle processes between passes). No ``cv2.setNumThreads`` in workers:
-    after the parent has used OpenCV's thread pool, that call deadlocks a forked child."""
+    after the parent has used OpenCV's thread pool, that call deadlocks a forked child.
+    ``pin_device``: the accelerator whose page-locked memory batches are pinned in (cuda, npu)."""
+    pinning = {"pin_memory_device": pin_device} if pin_memory and pin_device not in ("cuda", "cpu") else {}
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=workers,
                       pin_memory=pin_memory, drop_last=drop_last, prefetch_factor=prefetch if workers > 0 else None,
-                      persistent_workers=persistent and workers > 0)
+                      persistent_workers=persistent and workers > 0, **pinning)
 
 
 SHM = "/dev/shm"

@@ -16,10 +16,11 @@ from pathlib import Path
 
 from ..config import ConfigError, TrainConfig, load_params, train_config
 from ..notebook_params import LAUNCH_NAMES, apply_recipe
-from ..devices import resolve_device
+from ..devices import check_no_silent_fallback, resolve_device
 from .consensus import CollectiveError, collective_failure_message, is_collective_failure
 from .distributed import (LaunchEnvError, TorchDistributedContext, check_distinct_devices, init_process_group,
                           rank_from_env, shutdown)
+from .npu_runtime import apply_environment
 from .trainer import train
 
 
@@ -39,10 +40,16 @@ def load_train_config(path: str | Path, **overrides) -> tuple[TrainConfig, bool 
 
 
 def train_this_process(cfg: TrainConfig, progress: bool | None = None) -> dict:
-    """Train as one process, or as this process's rank of a distributed job."""
+    """Train as one process, or as this process's rank of a distributed job.
+
+    ``npu_options``' environment is exported first, before torch_npu opens the card or HCCL
+    starts, so torchrun's ranks and a ModelZoo loop's processes get the same settings.
+    """
     rank, local_rank, world_size = rank_from_env()
+    apply_environment(cfg.npu_options)
     if world_size <= 1:
         return train(cfg, progress=progress)
+    check_no_silent_fallback(cfg.device, world_size)
     device = resolve_device(cfg.device, local_rank)
     ctx = TorchDistributedContext(rank=rank, world_size=world_size, local_rank=local_rank, device=device,
                                   bn_policy=cfg.bn_policy)
@@ -74,6 +81,8 @@ def main(argv: list[str] | None = None) -> dict:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", required=True, help="YAML or JSON file of TrainConfig fields")
     parser.add_argument("--resume", action="store_true", help="continue from run_dir/checkpoints/last.pth")
+    parser.add_argument("--local_rank", "--local-rank", type=int, default=None,
+                        help="accepted as the seed's scripts pass it; RANK_ID/ASCEND_DEVICE_ID or torchrun decide")
     args = parser.parse_args(argv)
     overrides = {"resume": True} if args.resume else {}
     cfg, progress = load_train_config(args.config, **overrides)

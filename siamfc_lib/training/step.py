@@ -12,13 +12,15 @@ from ..devices import Device, autocast, capabilities
 from ..model.losses import balanced_logistic_loss
 
 
-def to_network_input(batch: torch.Tensor, device: Device, channels_last: bool) -> torch.Tensor:
+def to_network_input(batch: torch.Tensor, device: Device, channels_last: bool,
+                     non_blocking: bool = False) -> torch.Tensor:
     """uint8 NHWC (the loader's raw batch) -> float NCHW on the device.
 
     Converting after the transfer moves 4x fewer bytes; NHWC viewed as NCHW already has the
-    channels_last layout, so only the plain layout needs a copy.
+    channels_last layout, so only the plain layout needs a copy. ``non_blocking`` only for a
+    pinned batch (:func:`siamfc_lib.devices.uploads`).
     """
-    x = batch.to(device.torch, non_blocking=capabilities(device).non_blocking).permute(0, 3, 1, 2).float()
+    x = batch.to(device.torch, non_blocking=non_blocking).permute(0, 3, 1, 2).float()
     return x if channels_last else x.contiguous()
 
 
@@ -35,17 +37,19 @@ def autocast_context(device: Device, dtype: torch.dtype | None):
 class TrainStep:
     """forward (autocast) -> balanced loss (fp32) -> backward (scaled when fp16) -> SGD.
 
-    ``overflow_steps`` counts, on the device, the steps the GradScaler skipped because a
-    gradient overflowed (with DDP the gradients are all-reduced before the check, so every
-    rank skips the same steps). ``scale_update`` is passed to ``scaler.update()``: a number
-    keeps a static loss scale.
+    ``overflow_steps`` counts, on the device, the steps skipped because a gradient overflowed
+    (with DDP the gradients are all-reduced before the check, so every rank skips the same
+    steps). ``scale_update`` is passed to ``scaler.update()``: a number keeps torch's scale
+    static. ``static_scale``: the step checks the unscaled gradients itself and skips the
+    optimizer on an overflow, because torch_npu's static GradScaler checks nothing.
     """
 
     def __init__(self, net: nn.Module, optimizer: torch.optim.Optimizer, device: Device,
                  amp_dtype: torch.dtype | None, scaler: torch.amp.GradScaler,
                  r_pos: float = 16.0, r_neg: float = 0.0, stride: int = 8, loss_fn=None,
-                 scale_update: float | None = None, labels_follow_shift: bool = False):
+                 scale_update: float | None = None, labels_follow_shift: bool = False, static_scale: bool = False):
         self.net, self.optimizer, self.device, self.amp_dtype, self.scaler = net, optimizer, device, amp_dtype, scaler
+        self.static_scale = static_scale
         self.r_pos, self.r_neg, self.stride = r_pos, r_neg, stride
         self.labels_follow_shift = labels_follow_shift
         self.loss_fn = loss_fn or balanced_logistic_loss
@@ -62,6 +66,9 @@ class TrainStep:
         loss = self.loss(z, x, target_offsets)
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
+        if self.static_scale and self.scaler.is_enabled():
+            self._step_if_finite()
+            return loss.detach()
         self.scaler.step(self.optimizer)
         if self.scaler.is_enabled():
             found = [f.to(self.overflow_steps.device) for f in self.scaler._found_inf_per_device(self.optimizer).values()]
@@ -69,3 +76,15 @@ class TrainStep:
                 self.overflow_steps += (torch.stack(found).sum() > 0).float()
         self.scaler.update(self.scale_update)
         return loss.detach()
+
+    def _step_if_finite(self) -> None:
+        """Unscale, then step only when every gradient is finite (one host read per step, as torch's
+        own scaler does); an overflow is counted and its step skipped."""
+        self.scaler.unscale_(self.optimizer)
+        grads = [p.grad for group in self.optimizer.param_groups for p in group["params"] if p.grad is not None]
+        finite = torch.stack([torch.isfinite(g).all() for g in grads]).all() if grads else torch.tensor(True)
+        if bool(finite):
+            self.optimizer.step()
+        else:
+            self.overflow_steps += 1
+        self.scaler.update(self.scale_update)

@@ -22,8 +22,8 @@ import torch
 
 from .. import progress as progress_mod
 from ..config import TrainConfig, to_dict
-from ..devices import (PRECISION_NAMES, Device, autocast_dtype, check_compile, device_name, make_grad_scaler,
-                       resolve_device, synchronize, use_channels_last)
+from ..devices import (Device, autocast_dtype, check_compile, device_name, make_grad_scaler, precision_in_effect,
+                       resolve_device, set_current, synchronize, uploads, use_channels_last)
 from ..io_utils import atomic_write_text
 from ..model import build_model
 from ..model.losses import balanced_logistic_loss
@@ -32,6 +32,7 @@ from .checkpoints import (checkpoint_dir, epoch_checkpoints, epoch_path, load_mo
                           remove_partial_files, restore_rng_states, save_checkpoint)
 from .consensus import agree_on_start, resume_checkpoint
 from .context import DistributedContext
+from . import npu_runtime
 from .loaders import build_loaders
 from .run_log import MetricsCsv, close_logger, open_logger
 from .schedule import build_optimizer, build_scheduler, lr_scale, lr_warmup_steps, warmup_factor
@@ -58,11 +59,15 @@ class _Run:
     scheduler: Any
     scaler: Any
     scale_update: float | None
+    static_scale: bool
     lr_scale: float
+    non_blocking: bool
+    precision: str                # as it runs on this device (devices.precision_in_effect)
     start_epoch: int = 0
     elapsed_before: float = 0.0
     step: TrainStep | None = None
     metrics: MetricsCsv | None = None
+    profiler: Any = None
     rows: list[dict[str, float]] = field(default_factory=list)
 
     def state(self, elapsed: float) -> dict[str, Any]:
@@ -123,18 +128,28 @@ def _train(cfg: TrainConfig, ctx: DistributedContext, progress: bool | None, run
     _open_records(run, info)
     run_start = time.perf_counter()
     global_step = run.start_epoch * info["steps_per_epoch"]
-    for epoch in range(run.start_epoch, cfg.epochs):
-        sampler.set_epoch(epoch)
-        lr = run.optimizer.param_groups[0]["lr"]
-        train_loss, rate, global_step = _train_epoch(run, epoch, train_loader, info["steps_per_epoch"],
-                                                     global_step, progress, run_start)
-        _end_epoch(run, epoch, lr, train_loss, rate, val_loader, global_step, run_start)
+    with npu_runtime.profiler(run.device, cfg.npu_options, run_dir) as run.profiler:
+        for epoch in range(run.start_epoch, cfg.epochs):
+            sampler.set_epoch(epoch)
+            lr = run.optimizer.param_groups[0]["lr"]
+            train_loss, rate, global_step = _train_epoch(run, epoch, train_loader, info["steps_per_epoch"],
+                                                         global_step, progress, run_start)
+            _end_epoch(run, epoch, lr, train_loss, rate, val_loader, global_step, run_start)
     return _finish(run, time.perf_counter() - run_start)
 
 
 def _set_up(cfg: TrainConfig, ctx: DistributedContext, run_dir: Path, logger) -> _Run:
-    """Device, network, optimizer, schedule and loss scaling; a layout or compile the device lacks fails here."""
-    device = resolve_device(cfg.device, ctx.local_rank)
+    """Device, network, optimizer, schedule and loss scaling; a layout or compile the device lacks fails here.
+
+    The device is made current before anything asks it what it can do, so a rank (or a 1p run on
+    ``ASCEND_DEVICE_ID``'s card) never opens a context on another card.
+    """
+    npu_runtime.apply_environment(cfg.npu_options)
+    device = resolve_device(cfg.device, ctx.local_rank if ctx.world_size > 1 else None)
+    npu_runtime.check_options(device, cfg.npu_options)
+    set_current(device)
+    for setting in npu_runtime.apply_runtime(device, cfg.npu_options):
+        logger.info(f"npu_options: {setting}")
     amp_dtype = autocast_dtype(device, cfg.amp)
     channels_last = use_channels_last(device, cfg.channels_last)
     check_compile(device, cfg.compile)
@@ -146,9 +161,11 @@ def _set_up(cfg: TrainConfig, ctx: DistributedContext, run_dir: Path, logger) ->
     scale = lr_scale(cfg, ctx.world_size)
     optimizer = build_optimizer(model, cfg, scale)
     scheduler = build_scheduler(optimizer, cfg)
-    scaler, scale_update = make_grad_scaler(device, cfg.amp, cfg.loss_scale)
-    return _Run(cfg, ctx, run_dir, logger, device, amp_dtype, channels_last, model, optimizer, scheduler, scaler,
-                scale_update, scale)
+    scaling = make_grad_scaler(device, cfg.amp, cfg.loss_scale)
+    _, non_blocking = uploads(device, cfg.npu_options.pinned_memory)
+    return _Run(cfg, ctx, run_dir, logger, device, amp_dtype, channels_last, model, optimizer, scheduler,
+                scaling.scaler, scaling.update, scaling.static, scale, non_blocking,
+                precision_in_effect(device, amp_dtype))
 
 
 def _restore_or_start(run: _Run) -> None:
@@ -190,7 +207,8 @@ def _train_step(run: _Run) -> TrainStep:
         net = torch.compile(net)
     return TrainStep(net, run.optimizer, run.device, run.amp_dtype, run.scaler, cfg.r_pos, cfg.r_neg,
                      cfg.geometry.total_stride, loss_fn=lambda *a: balanced_logistic_loss(*a),
-                     scale_update=run.scale_update, labels_follow_shift=cfg.labels_follow_shift)
+                     scale_update=run.scale_update, labels_follow_shift=cfg.labels_follow_shift,
+                     static_scale=run.static_scale)
 
 
 def _open_records(run: _Run, info: dict) -> None:
@@ -205,7 +223,7 @@ def _open_records(run: _Run, info: dict) -> None:
         save_checkpoint(run.run_dir, 0, run.state(0.0))
         (run.run_dir / "config.json").write_text(json.dumps(to_dict(cfg), indent=2))
     global_batch = cfg.batch_size * ctx.world_size
-    logger.info(f"device {run.device} ({device_name(run.device)}), precision {PRECISION_NAMES[run.amp_dtype]}, "
+    logger.info(f"device {run.device} ({device_name(run.device)}), precision {run.precision}, "
                 f"batch {cfg.batch_size} per device x {ctx.world_size} rank(s) = global batch {global_batch}, "
                 f"BN statistics {cfg.bn_policy if ctx.world_size > 1 else 'single process'}, "
                 f"width {cfg.width}, {info['train_videos']} train / "
@@ -231,12 +249,13 @@ def _train_epoch(run: _Run, epoch: int, loader, steps: int, global_step: int, pr
                                  enabled=progress if ctx.is_main else False, log=run.logger.info,
                                  unit="batch", size=lambda batch: len(batch[0]), size_unit="pair")
     for i, (z, x, target_offsets) in enumerate(batches):
-        z = to_network_input(z, run.device, run.channels_last)
-        x = to_network_input(x, run.device, run.channels_last)
+        z = to_network_input(z, run.device, run.channels_last, run.non_blocking)
+        x = to_network_input(x, run.device, run.channels_last, run.non_blocking)
         if global_step <= lr_warmup and lr_warmup:  # the last pass restores the scheduled lr
             for group, base in zip(optimizer.param_groups, epoch_lrs):
                 group["lr"] = base * warmup_factor(run.lr_scale, global_step, lr_warmup)
         loss = run.step(z, x, target_offsets)
+        run.profiler.step()
         loss_sum += loss
         interval_sum += loss
         interval_n += 1
@@ -338,7 +357,7 @@ def _summary(run: _Run, seconds: float) -> dict[str, Any]:
         "best_val_loss": best[0], "best_val_epoch": best[1],
         "pairs_per_s": sum(rates) / len(rates) if rates else math.nan,
         "seconds": seconds, "device": str(run.device), "device_name": device_name(run.device),
-        "precision": PRECISION_NAMES[run.amp_dtype], "batch_size": cfg.batch_size, "world_size": run.ctx.world_size,
+        "precision": run.precision, "batch_size": cfg.batch_size, "world_size": run.ctx.world_size,
         "width": cfg.width, "seed": cfg.seed,
         "checkpoint": str(checkpoint_dir(run.run_dir) / "last.pth"), "torch": torch.__version__,
     }
