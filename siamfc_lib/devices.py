@@ -479,11 +479,12 @@ def synchronize(device: Device) -> None:
 
 
 def device_name(device: Device) -> str:
-    """What the hardware is called, for logs and reports (the CPU with the threads torch uses)."""
+    """What the hardware is called, for logs and reports: the CPU's model and the threads torch uses
+    (trained weights depend on both, so every CPU figure carries them)."""
     if device.kind == "cuda":
         return torch.cuda.get_device_name(device.index)
     if device.kind == "npu":
         return str(torch_npu_module().npu.get_device_name(device.index))
-    import platform
+    from .cores import cpu_model
 
-    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+    return f"cpu ({cpu_model()}, {torch.get_num_threads()} threads)"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -64,7 +63,9 @@ def lab_command(root: Path, open_file: Path | None = None, extra: list[str] | No
 
     JupyterLab refuses to start as root without ``--allow-root`` (containers often run as root).
     """
-    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}"]
+    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}",
+           # committed notebooks are saved stripped: an open Lab cannot re-dirty git (siamfc_lib.nbhygiene)
+           "--FileContentsManager.pre_save_hook=siamfc_lib.nbhygiene.pre_save_hook"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     cmd += list(extra or [])
@@ -73,6 +74,47 @@ def lab_command(root: Path, open_file: Path | None = None, extra: list[str] | No
     else:
         cmd.append(str(Path(open_file).resolve()))  # a file argument is opened in the browser
     return cmd
+
+
+def _option(extra: list[str], name: str) -> str | None:
+    """The value of ``--name=value`` or ``--name value`` among JupyterLab's options, if given."""
+    for i, arg in enumerate(extra):
+        if arg.startswith(f"--{name}="):
+            return arg.split("=", 1)[1]
+        if arg == f"--{name}" and i + 1 < len(extra):
+            return extra[i + 1]
+    return None
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("", 0))
+        return s.getsockname()[1]
+
+
+def address_options(root: Path, open_file: Path | None, extra: list[str]) -> tuple[list[str], str]:
+    """Options that fix the port and token, and the URL that opens ``open_file`` (or notebooks/) with them.
+
+    Started with ``--no-browser`` (a remote machine), JupyterLab prints only ``/lab?token=...``, which
+    opens on the committed notebooks; this URL opens the interactive copy itself.
+    """
+    import secrets
+
+    added = []
+    port = _option(extra, "port") or _option(extra, "ServerApp.port")
+    if port is None:
+        port = str(_free_port())
+        added += [f"--ServerApp.port={port}", "--ServerApp.port_retries=0"]
+    token = _option(extra, "IdentityProvider.token") or _option(extra, "ServerApp.token")
+    if token is None:
+        token = secrets.token_hex(24)
+        added.append(f"--IdentityProvider.token={token}")
+    host = _option(extra, "ip") or _option(extra, "ServerApp.ip") or "localhost"
+    host = "localhost" if host in ("0.0.0.0", "*", "") else host
+    target = (Path(open_file).resolve().relative_to(root) if open_file is not None else Path("notebooks")).as_posix()
+    return added, f"http://{host}:{port}/lab/tree/{target}?token={token}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,8 +132,13 @@ def main(argv: list[str] | None = None) -> int:
         target = prepare(args.nb, args.profile, root, force=args.force)
     else:
         target = None
-    cmd = lab_command(root, target, extra)
-    print(" ".join(cmd), flush=True)
+    added, url = address_options(root, target, extra)
+    cmd = lab_command(root, target, extra + added)
+    if args.dry_run:
+        print(" ".join(cmd), flush=True)
+    print(f"JupyterLab opens {target.relative_to(root) if target else 'notebooks/'} at:\n    {url}\n"
+          "(Ctrl-C, then y, stops it; on a remote machine forward the port, e.g. ssh -L <port>:localhost:<port>)",
+          flush=True)
     if args.dry_run:
         return 0
     try:
@@ -99,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         raise SystemExit(f"JupyterLab is not installed for {sys.executable}: `make lab` installs it "
                          f"(or {Path(sys.executable).parent}/pip install -e '.[notebook]')") from None
-    return subprocess.call(cmd, cwd=root)
+    os.chdir(root)
+    os.execv(cmd[0], cmd)   # JupyterLab itself takes Ctrl-C: its own shutdown, no wrapper traceback
 
 
 if __name__ == "__main__":

@@ -35,9 +35,31 @@ def export_html(notebook: Path, html: Path | None = None, title: str | None = No
     exporter = nbconvert.HTMLExporter(exclude_input=not code, exclude_input_prompt=not code,
                                       exclude_output_prompt=not code)
     body, _ = exporter.from_notebook_node(nb)
+    body = _with_alt_texts(nb, body)
     html = html or notebook.with_suffix(".html")
     atomic_write_text(html, body)
     return html
+
+
+_PLACEHOLDER_ALT = 'alt="No description has been provided for this image"'
+
+
+def _with_alt_texts(nb, html: str) -> str:
+    """Each figure's own description (``alt`` in its output's metadata, see ``visualisation.canvas.shown``)
+    instead of the placeholder nbconvert's lab template gives every image, in document order."""
+    import html as html_lib
+
+    alts = [output.get("metadata", {}).get(mime, {}).get("alt")
+            for cell in nb.cells if cell.cell_type == "code" for output in cell.get("outputs", [])
+            for mime in ("image/png", "image/jpeg") if mime in output.get("data", {})]
+    if html.count(_PLACEHOLDER_ALT) != len(alts):
+        return html            # another layout than expected: leave nbconvert's text
+    parts = html.split(_PLACEHOLDER_ALT)
+    out = [parts[0]]
+    for alt, rest in zip(alts, parts[1:]):
+        out.append(f'alt="{html_lib.escape(alt)}"' if alt else _PLACEHOLDER_ALT)
+        out.append(rest)
+    return "".join(out)
 
 
 def export_report(executed_results: Path, out: Path, profile: str) -> Path:

@@ -77,6 +77,49 @@ def test_open_run_save_then_strip_leaves_git_clean(tmp_path, display_name):
     assert _git(repo, "status", "--porcelain") == ""
 
 
+@pytest.mark.skipif(not shutil.which("git"), reason="needs git")
+def test_with_the_clean_filter_an_open_jupyterlab_never_dirties_git(tmp_path):
+    """Autosave of an open JupyterLab writes outputs back after `make strip-notebooks`; git's clean
+    filter (which `make venv` registers) stores and compares the committed form, so there is nothing to
+    diff or commit (git status lists a file whose size changed until `git add` refreshes it); a real
+    edit of a cell still shows."""
+    repo = tmp_path / "repo"
+    (repo / "notebooks").mkdir(parents=True)
+    for path in NOTEBOOKS:
+        shutil.copy(path, repo / "notebooks" / path.name)
+    shutil.copy(ROOT / ".gitattributes", repo / ".gitattributes")
+    _git(repo, "init", "-q")
+    env_python = f"env PYTHONPATH={ROOT} {sys.executable}"
+    _git(repo, "config", "filter.siamfc-notebooks.clean", f"{env_python} -m siamfc_lib.nbhygiene --clean %f")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "committed notebooks")
+    for path in (repo / "notebooks").glob("*.ipynb"):
+        _jupyterlab_save(path, "Python 3 (ipykernel)")
+    assert _git(repo, "diff") == ""
+    _git(repo, "add", "-A")
+    assert _git(repo, "status", "--porcelain") == "" and _git(repo, "diff", "--cached") == ""
+    path = repo / "notebooks" / "02_lmdb.ipynb"
+    path.write_text(path.read_text().replace("enter_project_root()", "enter_project_root()  # edited"))
+    assert _git(repo, "status", "--porcelain").strip() == "M notebooks/02_lmdb.ipynb"
+
+
+def test_jupyterlab_started_by_make_saves_committed_notebooks_in_their_committed_form(tmp_path):
+    """`make lab` / `make notebook` install a pre-save hook: autosave cannot write outputs into notebooks/."""
+    from siamfc_lib import nbhygiene
+
+    path = tmp_path / "05.ipynb"
+    shutil.copy(ROOT / "notebooks" / "05_eval_otb.ipynb", path)
+    _jupyterlab_save(path, "Python 3 (ipykernel)")
+    model = {"type": "notebook", "content": nbformat.read(path, as_version=4)}
+    nbhygiene.pre_save_hook(model, "notebooks/05_eval_otb.ipynb", None)
+    assert nbformat.writes(model["content"]) + "\n" == (ROOT / "notebooks" / "05_eval_otb.ipynb").read_text()
+    copy = {"type": "notebook", "content": nbformat.read(path, as_version=4)}
+    nbhygiene.pre_save_hook(copy, "outputs/demo/interactive/05_eval_otb.ipynb", None)
+    assert any(c.get("outputs") for c in copy["content"].cells)        # working copies keep their outputs
+    assert "--FileContentsManager.pre_save_hook=siamfc_lib.nbhygiene.pre_save_hook" in \
+        interactive.lab_command(ROOT, None)
+
+
 def test_make_notebook_prepares_a_parameterised_copy_and_never_edits_the_committed_one(tmp_path):
     committed = (ROOT / "notebooks" / "05_eval_otb.ipynb").read_bytes()
     out = interactive.prepare("05", "demo", ROOT, out=tmp_path)
@@ -103,3 +146,14 @@ def test_notebook_names_and_lab_command(monkeypatch, tmp_path):
         assert cmd[:3] == [sys.executable, "-m", "jupyterlab"] and "--no-browser" in cmd
     target = ROOT / "outputs" / "demo" / "interactive" / "05_eval_otb.ipynb"
     assert interactive.lab_command(ROOT, target)[-1] == str(target)
+
+
+def test_the_address_printed_opens_the_interactive_copy(tmp_path):
+    """With --no-browser JupyterLab prints only /lab?token=...: the committed notebooks, not the copy."""
+    copy = ROOT / "outputs" / "demo" / "interactive" / "05_eval_otb.ipynb"
+    added, url = interactive.address_options(ROOT, copy, ["--no-browser", "--ip=0.0.0.0"])
+    port = next(a.split("=")[1] for a in added if a.startswith("--ServerApp.port="))
+    token = next(a.split("=")[1] for a in added if a.startswith("--IdentityProvider.token="))
+    assert url == f"http://localhost:{port}/lab/tree/outputs/demo/interactive/05_eval_otb.ipynb?token={token}"
+    added, url = interactive.address_options(ROOT, None, ["--port", "8890", "--IdentityProvider.token=abc"])
+    assert added == [] and url == "http://localhost:8890/lab/tree/notebooks?token=abc"

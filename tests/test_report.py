@@ -90,7 +90,9 @@ def test_report_html_has_no_code_a_title_and_labelled_tables(runs, tmp_path):
     assert re.search(r"<title>SiamFC reproduction: results report \(demo profile\)</title>", html)
     assert "write_report(" not in html and "hl-ipython3" not in html    # no code cell shown
     assert "PosixPath" not in html and "{&#39;" not in html and "{'" not in html   # no raw reprs or dicts
-    assert "<td>CPU cores</td>" in html                                 # the machine as a table
+    assert "<td>CPU cores</td>" in html and "<td>CPU</td>" in html       # the machine, its CPU, as a table
+    assert "No description has been provided" not in html              # every figure has its alt text
+    assert "summary: " not in html and "Reads the training run folders" not in html   # a report, not a notebook
     assert html.count(EMBEDDED_OTB) >= 3 and "CPU (OpenCV)" in html     # data set and device on the tables
     assert "Illumination Variation (IV)" in html and "Occlusion (OCC)" in html
     seed_2p = re.search(r"<tr>\s*<td>ours: train_2p</td>\s*<td>(.*?)</td>", html)

@@ -108,3 +108,30 @@ def test_contact_sheet_and_plots(viewer_data, tmp_path):
     curves = {"SiamFC": sequence_curves(viewer_data.pred, viewer_data.gt)}
     paths = save_plots(curves, tmp_path / "plots")
     assert all(p.stat().st_size > 1000 for p in paths.values())
+
+
+def test_the_legend_sits_below_the_crop_and_the_layout_keeps_its_height(viewer_data, monkeypatch):
+    """Inside the crop the legend could hide the boxes; a status line appearing must not move the image."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = render_figure(viewer_data, 0)
+    FigureCanvasAgg(fig).draw()
+    crop = fig.axes[0]
+    legend = crop.get_legend().get_window_extent()
+    assert legend.y1 <= crop.get_window_extent().y0 + 1
+    viewer = make_viewer(viewer_data)
+    assert viewer.status.layout.height and viewer.image.layout.height.endswith("px")
+
+
+def test_a_reopened_notebook_is_told_to_run_the_viewer_cell_again(viewer_data, monkeypatch):
+    import ipykernel  # noqa: F401 - as in a kernel: progress.bars_enabled reads JupyterLab's session name
+
+    from siamfc_lib.visualisation import response_viewer
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda *objs, **kw: shown.extend(objs))
+    monkeypatch.setenv("JPY_SESSION_NAME", "05_eval_otb.ipynb")
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("SIAMFC_NO_PROGRESS", raising=False)
+    response_viewer.display_viewer(make_viewer(viewer_data))
+    assert any("run this cell again" in str(getattr(o, "data", "")) for o in shown[1:])

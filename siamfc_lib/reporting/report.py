@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..io_utils import atomic_write_text
 from ..visualisation import result_plots
+from ..visualisation.canvas import shown
 from ..visualisation.otb_plots import save_plots
 from ..visualisation.training_plots import training_curves
 from .summary import build_summary
@@ -38,3 +39,21 @@ def write_report(train_dirs: list[str], eval_dirs: list[str], out_dir: str | Pat
     summary["figures"] = {k: p.name for k, p in figures.items()}
     atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2, default=str))
     return summary, figures
+
+
+# What each figure shows, for readers of the HTML report who do not see it (its alt text).
+FIGURE_TEXT = {
+    "success": "Success plots of one-pass evaluation: success rate over overlap thresholds, AUC in the legend",
+    "precision": "Precision plots of one-pass evaluation: precision over location-error thresholds, 20 px value "
+                 "in the legend",
+    "attributes": "AUC per OTB attribute, one bar per tracker",
+    "training": "Training curves: loss, validation loss, learning rate and pairs per second per epoch",
+    "throughput": "Training throughput in pairs per second: this project's runs beside the seed's reported figures",
+}
+
+
+def figure(figures: dict[str, Path], key: str):
+    """``figures[key]`` ready for ``display``, with its description as the image's alt text."""
+    text = FIGURE_TEXT.get(key, f"Epoch sweep: AUC and precision per epoch, last and best marked ({key[6:]})"
+                           if key.startswith("sweep_") else key)
+    return shown(figures[key], text)

@@ -100,8 +100,10 @@ def machine() -> dict:
     """The machine this report was made on (the runs' own device names are in their summaries)."""
     import torch
 
+    from ..cores import cpu_model
+
     info = {"platform": platform.platform(), "python": platform.python_version(), "torch": torch.__version__,
-            "cpu_count": os.cpu_count()}
+            "cpu": cpu_model(), "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads()}
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
     return info
@@ -205,8 +207,8 @@ def attribute_table(eval_runs: list[EvalRun]) -> list[dict]:
 
 def machine_rows(info: dict) -> list[dict]:
     """``machine()`` as (item, value) rows for a small table."""
-    names = {"platform": "operating system", "python": "Python", "torch": "PyTorch", "cpu_count": "CPU cores",
-             "gpu": "GPU"}
+    names = {"platform": "operating system", "python": "Python", "torch": "PyTorch", "cpu": "CPU",
+             "cpu_count": "CPU cores", "torch_threads": "torch threads (this process)", "gpu": "GPU"}
     return [{"item": names.get(k, k), "value": v} for k, v in info.items()]
 
 

@@ -15,3 +15,11 @@ def save_figure(fig: Figure, path: str | Path, tight: bool = True) -> Path:
         fig.tight_layout()
     fig.savefig(path)
     return path
+
+
+def shown(path: str | Path, alt: str, width: int | None = None):
+    """A saved figure for ``IPython.display``, with the text that describes it (the HTML export's
+    ``alt``, which nbconvert otherwise fills with a placeholder)."""
+    from IPython.display import Image
+
+    return Image(filename=str(path), width=width, metadata={"alt": alt})

@@ -109,7 +109,9 @@ def render_figure(data: ViewerData, index: int, width_px: int = DISPLAY_WIDTH_PX
     ax_img.imshow(step.search_crop)
     _draw_box(ax_img, data.gt[frame], step, data.instance_size, GT_STYLE)
     _draw_box(ax_img, data.pred[frame], step, data.instance_size, PRED_STYLE)
-    ax_img.legend(loc="lower right", fontsize=8, framealpha=0.85, handlelength=2.5)
+    # Below the crop, not on it: inside, it can hide the boxes it explains.
+    ax_img.legend(loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=2, fontsize=8, frameon=False,
+                  handlelength=2.5)
     ax_img.set_title(frame_title(data, index), fontsize=10)
     ax_img.axis("off")
     ax_resp.imshow(step.response, cmap="jet")
@@ -162,8 +164,10 @@ class ResponseViewer:
                                         layout=widgets.Layout(width="420px"))
         self.play = widgets.Play(min=2, max=2, value=2, step=1, interval=interval_ms, description="play")
         self.link = widgets.jslink((self.play, "value"), (self.slider, "value"))
-        self.status = widgets.HTML()
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width_px}px", height="auto"))
+        # Fixed heights: the layout must not jump while another sequence is tracked.
+        self.status = widgets.HTML(layout=widgets.Layout(height="1.8em"))
+        self.image = widgets.Image(format="png", layout=widgets.Layout(
+            width=f"{width_px}px", height=f"{round(width_px * PANEL_ASPECT)}px"))
         self.widget = widgets.VBox([widgets.HBox([self.sequence, self.play, self.slider]), self.status, self.image])
         self._set_data(data)
         self.slider.observe(lambda change: self.show(int(change["new"])), names="value")
@@ -204,8 +208,25 @@ class ResponseViewer:
         bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
         bundle["text/plain"] = (f"Response viewer of {self.data.name} (sequence, play, frame slider): it needs a "
                                 "running kernel; the contact sheet below is the static copy.")
-        metadata = {"image/png": {"width": self.width_px}}
+        metadata = {"image/png": {"width": self.width_px,
+                                  "alt": f"Response viewer of {self.data.name}: the search region with the "
+                                         "ground truth and the prediction, beside the response map"}}
         return bundle, metadata
+
+
+REOPENED_NOTE = ("If the viewer above shows *Error displaying widget: model not found*, the kernel that made it "
+                 "is gone (the notebook was reopened or the kernel restarted): run this cell again.")
+
+
+def display_viewer(viewer: "ResponseViewer") -> None:
+    """Show the viewer; in JupyterLab also the one line that explains a reopened notebook's widget error."""
+    from IPython.display import Markdown, display
+
+    from ..progress import bars_enabled
+
+    display(viewer)
+    if bars_enabled():          # a live JupyterLab session (papermill and CI show the PNG instead)
+        display(Markdown(REOPENED_NOTE))
 
 
 def make_viewer(data: ViewerData, record: Callable[[str], ViewerData] | None = None,
