@@ -163,3 +163,26 @@ def test_killing_one_rank_ends_the_job_with_its_rank_then_resume_finishes(tmp_pa
     summary = launch(resumed, npus=2, master_port=_free_port(), echo=lambda _: None, timeout_s=240)
     assert summary["resumed_from_epoch"] >= 1
     assert (Path(cfg.run_dir) / "checkpoints" / "siamfc_e3.pth").exists()
+
+
+def test_a_launcher_whose_torchrun_lingers_after_a_failed_rank_stops_it():
+    """torchrun's agent may wait minutes for a dead node's agent; the launcher gives it ``linger_s``."""
+    import subprocess
+    import sys
+    import time
+    from collections import deque
+
+    from siamfc_lib.training.launch import stream
+
+    lingering = subprocess.Popen(
+        [sys.executable, "-c", "import time; print('[E] failed (exitcode: 1) local_rank: 0 (pid: 1) of binary: x', "
+                               "flush=True); time.sleep(300)"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+    lines: list[str] = []
+    start = time.monotonic()
+    code = stream(lingering, lines.append, deque(maxlen=10), linger_s=1.0)
+    assert code != 0 and time.monotonic() - start < 30
+    assert any("still waiting 1s after a rank failed" in line for line in lines)
+    quiet = subprocess.Popen([sys.executable, "-c", "print('all good')"], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, bufsize=1)
+    assert stream(quiet, lines.append, deque(maxlen=10), linger_s=1.0) == 0

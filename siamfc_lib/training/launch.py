@@ -18,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 from collections import deque
 from pathlib import Path
 from typing import Callable
@@ -85,6 +86,51 @@ def _collect_rank_logs(torchrun_logs: Path, run_dir: Path, node_rank: int, npus:
             atomic_write_text(node_log_dir(run_dir, node_rank) / f"rank_{rank}.log", header + "".join(parts))
 
 
+RANK_FAILED = "failed (exitcode"      # torch.distributed.elastic's log line for a worker that failed
+LINGER_S = 30.0                       # how long torchrun may stay after one of its ranks failed
+
+
+def stream(proc: subprocess.Popen, echo: Callable[[str], None], tail: deque,
+           linger_s: float = LINGER_S, timeout_s: float | None = None) -> int:
+    """Echo torchrun's output and wait for it; stop it when it lingers ``linger_s`` after a rank failed.
+
+    A failed job should end at once, but torchrun's agent can wait minutes for the agents of other
+    nodes (its exit barrier and rendezvous store wait up to 300 s by default) when a peer node died:
+    the surviving node's launcher then exits within ``collective_timeout_s`` (its rank's own wait)
+    plus ``linger_s``.
+    """
+    timer: threading.Timer | None = None
+
+    def stop() -> None:
+        if proc.poll() is None:
+            echo(f"[launch] torchrun was still waiting {linger_s:.0f}s after a rank failed (for the agents of other "
+                 "nodes): stopped it")
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            line = line.rstrip("\n")
+            tail.append(line)
+            echo(re.sub(r"^\[default0\]:", "", line))
+            if timer is None and RANK_FAILED in line:
+                timer = threading.Timer(linger_s, stop)
+                timer.daemon = True
+                timer.start()
+        return proc.wait(timeout=timeout_s)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        if timer is not None:
+            timer.cancel()
+
+
 def launch(cfg: TrainConfig, npus: int, nnodes: int = 1, node_rank: int = 0,
            master_addr: str = "127.0.0.1", master_port: int = 29500,
            echo: Callable[[str], None] | None = None, env: dict | None = None,
@@ -111,16 +157,7 @@ def launch(cfg: TrainConfig, npus: int, nnodes: int = 1, node_rank: int = 0,
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             bufsize=1, env=child_env)
     try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            line = line.rstrip("\n")
-            tail.append(line)
-            echo(re.sub(r"^\[default0\]:", "", line))
-        returncode = proc.wait(timeout=timeout_s)
-    except BaseException:
-        proc.kill()
-        proc.wait()
-        raise
+        returncode = stream(proc, echo, tail, timeout_s=timeout_s)
     finally:
         _collect_rank_logs(torchrun_logs, run_dir, node_rank, npus)
     if returncode != 0:
