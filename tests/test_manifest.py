@@ -125,3 +125,20 @@ def test_shm_sizing_lowers_prefetch_and_says_how_to_fix(monkeypatch):
     assert prefetch == 3 and "prefetching 3" in note
     assert shm_prefetch(batch, workers=8, processes=1) == (4, None)
     assert shm_prefetch(batch, workers=0, processes=8) == (4, None)
+
+
+def test_a_manifest_of_the_previous_columns_format_reads_the_same(tmp_path):
+    """siamfc-curation/2 kept the names as header lists; curated folders of that format stay usable."""
+    from vid_fixtures import write_columns_v2
+
+    videos = [Video(f"ILSVRC2015_train_{i:08d}", "train" if i % 3 else "val", [320, 240],
+                    [Track(i % 2, "n02084071", [0, 1, 2], [[1, 2, 30, 40]] * 3, [[127, 127, 60, 50]] * 3)])
+              for i in range(5)]
+    current = Manifest.from_videos(videos, source="/data/VID")
+    current.save(tmp_path / "now")
+    (tmp_path / "old").mkdir()
+    write_columns_v2(current, tmp_path / "old" / MANIFEST_FILE)
+    old, now = Manifest.load(tmp_path / "old"), Manifest.load(tmp_path / "now")
+    assert list(old.keys()) == list(now.keys()) and old.videos == now.videos
+    assert old.fingerprint() == now.fingerprint()          # LMDBs packed from the old manifest stay valid
+    assert list(old.video_names) == [v.video for v in videos] and old.video_names[-1] == videos[-1].video

@@ -148,3 +148,38 @@ def test_each_pair_reports_where_its_target_landed_in_the_instance(curated):
         offsets.append(offset.numpy())
         np.testing.assert_allclose(_centroid(x.permute(1, 2, 0).numpy()) - 119, offset.numpy(), atol=0.3)
     assert np.abs(np.array(offsets)).max() > 4   # the shifts really vary
+
+
+def test_previews_are_the_same_pairs_read_a_few_at_a_time_and_release_the_store(tmp_path, monkeypatch):
+    """03's previews: the pairs PairDataset draws for those indices, read in chunks, the LMDB closed after."""
+    import torch
+
+    from siamfc_lib.config import preset
+    from siamfc_lib.data import crop_store
+    from siamfc_lib.data.manifest import Manifest
+    from siamfc_lib.training.loaders import preview_pairs
+    from siamfc_lib.training.pairs import default_augment
+    from siamfc_lib.training.synthetic_crops import write_synthetic_curation
+
+    write_synthetic_curation(tmp_path / "VID", videos=4, frames=6, seed=3, lmdb_path=tmp_path / "VID.lmdb")
+    cfg = preset("paper", data_path=str(tmp_path / "VID"), val_fraction=0.25)
+    closed = []
+    real_open = crop_store.open_crop_store
+
+    def tracked(*args, **kwargs):
+        store = real_open(*args, **kwargs)
+        real_close = store.close
+        store.close = lambda: (closed.append(store), real_close())
+        return store
+
+    monkeypatch.setattr("siamfc_lib.training.loaders.open_crop_store", tracked)
+    z, x, offsets = preview_pairs(cfg, "val", 11, "preview-val", chunk=4)
+    assert z.shape[0] == x.shape[0] == offsets.shape[0] == 11 and len(closed) == 1
+    manifest = Manifest.load(cfg.data_path)
+    assert Manifest.load(str(tmp_path / "VID")) is manifest           # one manifest per process
+    _, val_videos = split_videos(manifest, cfg.val_fraction, cfg.seed)
+    direct = PairDataset(manifest, real_open(cfg.data_path, None), val_videos, default_augment(cfg), cfg.seed,
+                         "preview-val", cfg.frame_range, 11)
+    for i in (0, 5, 10):
+        dz, dx, doff = direct[i]
+        assert torch.equal(dz, z[i]) and torch.equal(dx, x[i]) and torch.equal(doff, offsets[i])

@@ -89,3 +89,29 @@ def legacy_manifest_json(manifest) -> str:
     keep = ("instance_size", "exemplar_size", "context", "jpeg_quality", "source", "skipped")
     return json.dumps({"format": "siamfc-curation/1", "videos": [asdict(v) for v in manifest.videos],
                        **{k: manifest.meta[k] for k in keep}})
+
+
+def write_columns_v2(manifest, path: Path) -> None:
+    """``manifest`` in the columns format ``siamfc-curation/2`` (names and subsets as header lists), as
+    the project wrote it before the names became one block: what users' curated folders may hold."""
+    import json
+
+    magic, align = b"SIAMFC-COLUMNS/2", 64
+    names = ["frame_size", "video_track_start", "trackid", "track_wnid", "track_video", "track_crop_start",
+             "frame", "box", "crop_box", "occluded", "generated"]
+    meta = {k: v for k, v in manifest.meta.items() if k != "subset_names"}
+    meta["videos"] = list(manifest.video_names)
+    meta["subsets"] = [manifest.subset_names[c] for c in manifest.video_subset]
+    arrays, layout, offset = [], {}, 0
+    for name in names:
+        arr = np.ascontiguousarray(manifest.columns[name])
+        layout[name] = [arr.dtype.str, list(arr.shape), offset]
+        arrays.append(arr)
+        offset += -(-arr.nbytes // align) * align
+    header = json.dumps({"format": "siamfc-curation/2", "meta": meta, "arrays": layout}, sort_keys=True,
+                        separators=(",", ":")).encode()
+    start = -(-(len(magic) + 8 + len(header)) // align) * align
+    with open(path, "wb") as f:
+        f.write(magic + len(header).to_bytes(8, "little") + header + b"\0" * (start - len(magic) - 8 - len(header)))
+        for arr in arrays:
+            f.write(arr.tobytes() + b"\0" * (-arr.nbytes % align))

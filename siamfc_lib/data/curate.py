@@ -13,6 +13,8 @@ rerun with nothing to do stops there without reading a record.
 """
 from __future__ import annotations
 
+import hashlib
+
 import json
 import multiprocessing
 import os
@@ -201,9 +203,20 @@ def _finished(data_path: Path, refs: list[VideoRef], settings: dict) -> Manifest
     meta = manifest.meta
     if manifest.path is None or meta.get("settings") != settings:
         return None
-    if meta.get("refs") != [[r.subset, r.name] for r in sorted(refs, key=lambda r: (r.subset, r.name))]:
+    listed = _listing(refs)
+    if meta.get("refs_sha1", meta.get("refs")) not in (_listing_digest(listed), listed):
         return None
     return manifest
+
+
+def _listing(refs: list[VideoRef]) -> list[list[str]]:
+    return [[r.subset, r.name] for r in sorted(refs, key=lambda r: (r.subset, r.name))]
+
+
+def _listing_digest(listing: list[list[str]]) -> str:
+    """The videos a curation covers, as a digest in the manifest's header (a list there costs every
+    process that opens the manifest a Python object per video; earlier manifests hold the list)."""
+    return hashlib.sha1("\n".join(f"{subset}/{name}" for subset, name in listing).encode()).hexdigest()
 
 
 def _summary(manifest: Manifest, refs, todo, workers: int, new_crops: int, work_seconds: float,
@@ -289,7 +302,7 @@ def curate(cfg: CurateConfig, progress: bool | None = None, log=print) -> dict:
     _log_problems(problems, data_path, log)
     total_bytes = sum(small["bytes"] for _, small in records.values())
     extra = {"settings": settings, "bytes": total_bytes,
-             "refs": [[r.subset, r.name] for r in sorted(refs, key=lambda r: (r.subset, r.name))]}
+             "refs_sha1": _listing_digest(_listing(refs))}
     manifest = assemble_manifest(cfg, refs, records, extra)
     if manifest.num_crops() == 0:
         raise VidFormatError(f"no usable track in {len(refs)} video(s) under {cfg.vid_root}: skipped "

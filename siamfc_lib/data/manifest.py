@@ -1,7 +1,8 @@
 """The curation manifest: which crops exist, for which track, with which boxes.
 
 Columnar, because the full ILSVRC2015-VID has about 2.4M crops: one numpy array per field
-(54 bytes per crop, no per-crop Python objects), strings only per video. Written by
+(54 bytes per crop, no per-crop Python objects), and the video names as one block of UTF-8
+bytes with offsets (no Python string per video until one is asked for). Written by
 :mod:`siamfc_lib.data.curate` as ``<data_path>/manifest.columns``: a magic line, the length of
 a JSON header, the header (metadata, per-video strings, each array's dtype, shape and
 offset), then the arrays, 64-byte aligned. Loading maps the file read-only, so it takes well
@@ -9,13 +10,15 @@ under a second, costs only the pages a process touches, and forked DataLoader wo
 those pages without copy-on-write growth. The bytes depend only on the content (no
 timestamps), so an interrupted and resumed curation writes the same file.
 
-Arrays: per video ``frame_size`` (V, 2) and ``video_track_start`` (V + 1, offsets into the
-tracks); per track ``trackid``, ``track_wnid`` (index into the header's ``wnids``),
+Arrays: per video ``frame_size`` (V, 2), ``video_track_start`` (V + 1, offsets into the
+tracks), ``video_subset`` (index into the header's ``subset_names``) and ``video_name_start``
+(V + 1, offsets into ``video_name_bytes``, the names' UTF-8); per track ``trackid``, ``track_wnid`` (index into the header's ``wnids``),
 ``track_video`` and ``track_crop_start`` (T + 1, offsets into the crops); per crop ``frame``,
 ``box`` (VID XML corners xmin, ymin, xmax, ymax), ``crop_box`` (cx, cy, w, h inside the
 crop), ``occluded`` and ``generated``.
 
-The first format, ``manifest.json`` (``siamfc-curation/1``: ``{"videos": [{"video", "subset",
+Manifests of format ``siamfc-curation/2`` (names and subsets as JSON lists in the header) are
+still read as they are. The first format, ``manifest.json`` (``siamfc-curation/1``: ``{"videos": [{"video", "subset",
 "frame_size", "tracks": [{"trackid", "wnid", "frames", "boxes", "crop_boxes", "occluded",
 "generated"}]}], ...}``), is still read: on first load it is converted and the columns are
 written beside it (when the folder is writable), so earlier curations need no redoing.
@@ -30,6 +33,7 @@ import json
 import mmap
 import os
 import re
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +44,8 @@ from ..io_utils import atomic_open
 from ..paths import not_found
 
 MANIFEST_FILE = "manifest.columns"
-MANIFEST_FORMAT = "siamfc-curation/2"
+MANIFEST_FORMAT = "siamfc-curation/3"
+READABLE_FORMATS = ("siamfc-curation/2", MANIFEST_FORMAT)   # /2: names and subsets as header lists
 LEGACY_JSON_FILE = "manifest.json"         # the first format, still read
 LEGACY_JSON_FORMAT = "siamfc-curation/1"
 MAGIC = b"SIAMFC-COLUMNS/2"                # 16 bytes, then the header length (8 bytes, little-endian)
@@ -52,7 +57,10 @@ COLUMNS = {
     "track_crop_start": ("<i8", (), "track+1"),
     "frame": ("<i4", (), "crop"), "box": ("<f4", (4,), "crop"), "crop_box": ("<f8", (4,), "crop"),
     "occluded": ("u1", (), "crop"), "generated": ("u1", (), "crop"),
+    "video_subset": ("u1", (), "video"), "video_name_start": ("<i8", (), "names+1"),
+    "video_name_bytes": ("u1", (), "name bytes"),
 }
+NAME_COLUMNS = ("video_subset", "video_name_start", "video_name_bytes")   # not in siamfc-curation/2
 META_DEFAULTS = {"instance_size": 255, "exemplar_size": 127, "context": 0.5, "jpeg_quality": 90, "source": "",
                  "skipped": {}}
 
@@ -87,6 +95,35 @@ class Video:
     subset: str
     frame_size: list[int]
     tracks: list[Track]
+
+
+class NameBlock(Sequence):
+    """The video names, decoded from one UTF-8 block on demand (a Python list of 4,417 names costs
+    about 350 bytes each in every process that holds the manifest)."""
+
+    def __init__(self, data: np.ndarray, starts: np.ndarray):
+        self._data, self._starts = data, starts
+
+    @classmethod
+    def of(cls, names: Sequence[str]) -> "NameBlock":
+        encoded = [n.encode("utf-8") for n in names]
+        starts = np.concatenate([[0], np.cumsum([len(e) for e in encoded], dtype=np.int64)]).astype("<i8")
+        return cls(np.frombuffer(b"".join(encoded), dtype="u1"), starts)
+
+    def __len__(self) -> int:
+        return len(self._starts) - 1
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = int(i)
+        if i < 0:
+            i += len(self)
+        a, b = int(self._starts[i]), int(self._starts[i + 1])
+        return self._data[a:b].tobytes().decode("utf-8")
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
 
 
 class KeyList(Sequence):
@@ -163,7 +200,13 @@ class ColumnsBuilder:
 
     def finish(self, **meta) -> "Manifest":
         columns = {}
+        subset_names = sorted(set(self.subsets))
+        block = NameBlock.of(self.names)
+        columns["video_name_bytes"], columns["video_name_start"] = block._data, block._starts
+        columns["video_subset"] = np.asarray([subset_names.index(s) for s in self.subsets], "u1")
         for name, (dtype, shape, level) in COLUMNS.items():
+            if name in NAME_COLUMNS:
+                continue
             parts = self.parts[name]
             if level == "video+1":
                 parts = parts + [np.asarray([self.tracks], dtype)]
@@ -171,7 +214,7 @@ class ColumnsBuilder:
                 parts = parts + [np.asarray([self.crops], dtype)]
             columns[name] = np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros((0, *shape), dtype)
             self.parts[name] = []
-        meta = {**META_DEFAULTS, **meta, "videos": self.names, "subsets": self.subsets,
+        meta = {**META_DEFAULTS, **meta, "subset_names": subset_names,
                 "wnids": sorted(self.wnids, key=self.wnids.get)}
         return Manifest(columns, meta)
 
@@ -180,10 +223,17 @@ class Manifest:
     """The curated crops, as columns (see the module docstring)."""
 
     def __init__(self, columns: dict[str, np.ndarray], meta: dict):
+        if "videos" in meta:        # siamfc-curation/2: names and subsets were header lists
+            meta = dict(meta)
+            names, subsets = meta.pop("videos"), meta.pop("subsets")
+            block = NameBlock.of(names)
+            meta["subset_names"] = sorted(set(subsets))
+            columns = {**columns, "video_name_bytes": block._data, "video_name_start": block._starts,
+                       "video_subset": np.asarray([meta["subset_names"].index(x) for x in subsets], "u1")}
         self.columns = columns
         self.meta = meta
-        self.video_names: list[str] = list(meta["videos"])
-        self.subsets: list[str] = list(meta["subsets"])
+        self.video_names = NameBlock(columns["video_name_bytes"], columns["video_name_start"])
+        self.subset_names: list[str] = list(meta["subset_names"])
         self.wnids: list[str] = list(meta["wnids"])
         self.instance_size = int(meta["instance_size"])
         self.exemplar_size = int(meta["exemplar_size"])
@@ -259,7 +309,7 @@ class Manifest:
             tracks.append(Track(int(self.trackid[t]), self.wnids[self.track_wnid[t]], self.frame[a:b].tolist(),
                                 self.box[a:b].astype(float).tolist(), self.crop_box[a:b].tolist(),
                                 self.occluded[a:b].tolist(), self.generated[a:b].tolist()))
-        return Video(self.video_names[v], self.subsets[v], self.frame_size[v].tolist(), tracks)
+        return Video(self.video_names[v], self.subset_names[self.video_subset[v]], self.frame_size[v].tolist(), tracks)
 
     @property
     def videos(self) -> list[Video]:
@@ -307,9 +357,7 @@ class Manifest:
         newer_legacy = legacy is not None and legacy.exists() and columns is not None and columns.exists() \
             and legacy.stat().st_mtime > columns.stat().st_mtime
         if columns is not None and columns.exists() and not newer_legacy:
-            manifest = _read_columns(columns)
-            manifest.path = columns
-            return manifest
+            return _open_columns(columns)
         if legacy is None or not legacy.exists():
             named = path if path.name in (MANIFEST_FILE, LEGACY_JSON_FILE) else folder / MANIFEST_FILE
             raise not_found(f"no curation manifest ({MANIFEST_FILE} or {LEGACY_JSON_FILE}; is data_path the "
@@ -321,6 +369,22 @@ class Manifest:
             except OSError:
                 pass  # a read-only folder: the conversion stays in memory
         return manifest
+
+
+# One Manifest per file per process: the notebook's and the trainer's are the same object (and so
+# are the pages they map), instead of a second header parse and a second mapping.
+_OPEN: "weakref.WeakValueDictionary[tuple, Manifest]" = weakref.WeakValueDictionary()
+
+
+def _open_columns(path: Path) -> Manifest:
+    st = path.stat()
+    key = (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
+    manifest = _OPEN.get(key)
+    if manifest is None:
+        manifest = _read_columns(path)
+        manifest.path = path
+        _OPEN[key] = manifest
+    return manifest
 
 
 def _read_json(path: Path) -> Manifest:
@@ -354,12 +418,14 @@ def _read_columns(path: Path) -> Manifest:
         header = json.loads(buf[len(MAGIC) + 8:len(MAGIC) + 8 + n])
     except ValueError as exc:
         raise corrupt(f"header: {exc}") from exc
-    if header.get("format") != MANIFEST_FORMAT:
+    if header.get("format") not in READABLE_FORMATS:
         raise ValueError(f"{path}: not a {MANIFEST_FORMAT} manifest (format={header.get('format')!r})")
     start = _aligned(len(MAGIC) + 8 + n)
     columns = {}
     for name in COLUMNS:
         if name not in header["arrays"]:
+            if name in NAME_COLUMNS and "videos" in header["meta"]:
+                continue               # siamfc-curation/2: the names are in the header
             raise corrupt(f"no column {name}")
         dtype, shape, offset = header["arrays"][name]
         dtype = np.dtype(dtype)

@@ -54,3 +54,29 @@ def build_loaders(cfg: TrainConfig, ctx: DistributedContext, device: Device) -> 
     info = {"train_videos": len(train_videos), "val_videos": len(val_videos), "steps_per_epoch": steps,
             "store": store.describe(), "shm_note": shm_note}
     return train_loader, sampler, val_loader, info
+
+
+def preview_pairs(cfg: TrainConfig, split: str, count: int, stream: str, chunk: int = 8):
+    """``count`` augmented pairs ``(z, x, target offsets)`` of the ``split`` videos ("train" or "val";
+    the training videos when none are held out), as 03 shows them before and after training.
+
+    Read ``chunk`` pairs at a time, the crop store closed afterwards: the notebook's kernel keeps no
+    LMDB pages mapped while it trains, and no batch of 64 decoded pairs at once.
+    """
+    import torch
+
+    manifest = Manifest.load(cfg.data_path)
+    store = open_crop_store(cfg.data_path, cfg.lmdb_path)
+    try:
+        train_videos, val_videos = split_videos(manifest, cfg.val_fraction, cfg.seed)
+        videos = (val_videos or train_videos) if split == "val" else train_videos
+        dataset = PairDataset(manifest, store, videos, default_augment(cfg), cfg.seed, stream, cfg.frame_range, count)
+        parts = []
+        for start in range(0, count, chunk):
+            pairs = [dataset[i] for i in range(start, min(count, start + chunk))]
+            parts.append(tuple(torch.stack(column) for column in zip(*pairs)))
+    finally:
+        close = getattr(store, "close", None)
+        if close is not None:
+            close()
+    return tuple(torch.cat(column) for column in zip(*parts))

@@ -49,10 +49,13 @@ def plot_pairs(exemplars: torch.Tensor, instances: torch.Tensor, labels: np.ndar
 
 @torch.no_grad()
 def response_maps(model: torch.nn.Module, exemplars: torch.Tensor, instances: torch.Tensor,
-                  device: str | torch.device = "cpu") -> np.ndarray:
-    """Score maps ``(N, H, W)`` of float CHW pairs (0..255)."""
+                  device: str | torch.device = "cpu", chunk: int = 8) -> np.ndarray:
+    """Score maps ``(N, H, W)`` of float CHW pairs (0..255), ``chunk`` pairs at a time (64 pairs at once
+    would hold every layer's activations of all of them in the notebook's kernel)."""
     model = model.to(device).eval()
-    return model(exemplars.float().to(device), instances.float().to(device))[:, 0].cpu().numpy()
+    maps = [model(exemplars[i:i + chunk].float().to(device), instances[i:i + chunk].float().to(device))[:, 0].cpu()
+            for i in range(0, len(exemplars), chunk)]
+    return torch.cat(maps).numpy()
 
 
 def plot_response_maps(exemplars: torch.Tensor, instances: torch.Tensor, maps: dict[str, np.ndarray], n: int = 4):
