@@ -12,7 +12,8 @@ OTB_SEQUENCES_ALL: tuple[str, ...] = (
 
 @dataclass
 class SyntheticConfig:
-    """Size and look of the embedded ILSVRC2015-VID and OTB2015 look-alike datasets.
+    """Size and look of the embedded ILSVRC2015-VID and OTB2015 look-alike datasets (and of the other
+    benchmarks' look-alikes, whose clips are ``otb_frames`` long at ``otb_frame_size``).
 
     Defaults are the ``demo`` size; :data:`SYNTHETIC_PRESETS` holds ``smoke``, ``demo`` and ``gpu``.
     Every value is part of the generated trees' fingerprint: change one and
@@ -29,6 +30,7 @@ class SyntheticConfig:
     otb_frames: int = 60               # mean annotated frames per sequence (varies by +-30 %)
     otb_frame_size: tuple[int, int] = (320, 240)
     jpeg_quality: int = 90
+    got10k_train_videos: int = 24      # videos of the GOT-10k look-alike's train split (val and test: fixed)
 
     @classmethod
     def preset(cls, name: str, **overrides) -> "SyntheticConfig":
@@ -42,7 +44,7 @@ class SyntheticConfig:
 
 SYNTHETIC_PRESETS: dict[str, dict] = {
     "smoke": dict(vid_train_videos=3, vid_val_videos=1, vid_frames=10, vid_frame_size=(160, 120),
-                  vid_max_objects=2, otb_frames=12, otb_frame_size=(160, 120)),
+                  vid_max_objects=2, otb_frames=12, otb_frame_size=(160, 120), got10k_train_videos=4),
     "demo": dict(),
     "gpu": dict(vid_train_videos=512, vid_val_videos=64),   # for the full-width gpu profile
 }

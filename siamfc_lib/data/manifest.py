@@ -371,6 +371,20 @@ def _read_columns(path: Path) -> Manifest:
     return Manifest(columns, header["meta"])
 
 
+def curation_sources(data_path: str | Path) -> list[dict]:
+    """What a curated folder was made from: ``[{"kind": "vid" | "got10k", "root": ..., "subsets": [...]}]``.
+
+    Manifests written before GOT-10k was a source name one VID tree (``source``); they read as that.
+    """
+    data_path = Path(data_path)
+    if (data_path / MANIFEST_FILE).exists():
+        meta = Manifest.load(data_path, convert=False).meta
+        if meta.get("sources"):
+            return [dict(s) for s in meta["sources"]]
+        return [{"kind": "vid", "root": str(meta.get("source", "")), "subsets": ["train", "val"]}]
+    return [{"kind": "vid", "root": str(curation_source(data_path)), "subsets": ["train", "val"]}]
+
+
 def curation_source(data_path: str | Path) -> Path:
     """The VID tree a curated folder was made from, without reading the whole manifest.
 
