@@ -126,6 +126,17 @@ def _submit(cfg: EvalConfig, target: Target, status: dict | None, log: Callable[
     return out
 
 
+def describe_outcome(outcome: EvalOutcome) -> str:
+    """A few Markdown lines on how a benchmark was scored, for 05's results section."""
+    proto = outcome.protocol
+    lines = [f"Scored by {proto.source}; results in `{outcome.run_dir}`."] if proto else []
+    if outcome.training_protocol:
+        lines.append(f"GOT-10k training protocol: {outcome.training_protocol['note']}.")
+    if outcome.submission:
+        lines.append(f"Submission for the GOT-10k server (checked against its layout): `{outcome.submission}`.")
+    return "\n\n".join(lines)
+
+
 def run_evaluation(params: Mapping[str, Any] | EvalConfig, tracker_cfg: TrackerConfig | None = None,
                    progress: bool | None = None, model: torch.nn.Module | None = None,
                    extra_trackers: Sequence[SequenceTracker] = (),

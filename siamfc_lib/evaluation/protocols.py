@@ -27,7 +27,7 @@ class Protocol:
     skip_nan_gt: bool = False            # frames whose ground truth has a NaN are not scored
     headline: str = "auc"                # what the sweep selects by and plots rank by
     columns: tuple[tuple[str, str], ...] = OPE_COLUMNS   # report keys shown in tables, with their headers
-    source: str = "got10k ExperimentOTB"
+    source: str = "got10k's ExperimentOTB protocol"
 
     @property
     def ope(self) -> bool:
@@ -37,15 +37,19 @@ class Protocol:
 
 PROTOCOLS: dict[str, Protocol] = {p.name: p for p in (
     Protocol("otb", "otb"),
-    Protocol("uav", "otb", skip_nan_gt=True, source="got10k ExperimentUAV123"),
-    Protocol("lasot", "otb", skip_nan_gt=True, source="got10k ExperimentLaSOT",
+    Protocol("uav", "otb", skip_nan_gt=True, source="got10k's ExperimentUAV123 protocol"),
+    Protocol("lasot", "otb", skip_nan_gt=True, source="got10k's ExperimentLaSOT protocol",
              columns=(("auc", "AUC"), ("precision_20", "prec@20"), ("norm_precision_auc", "norm prec AUC"),
                       ("success_50", "success (IoU > 0.5)"), ("fps", "fps"))),
-    Protocol("got10k", "got10k", headline="ao", source="got10k ExperimentGOT10k",
+    Protocol("got10k", "got10k", headline="ao", source="got10k's ExperimentGOT10k protocol",
              columns=(("ao", "AO"), ("sr_50", "SR0.5"), ("sr_75", "SR0.75"), ("fps", "fps"))),
     Protocol("hidden", "got10k", scored=False, headline="", columns=(("fps", "fps"),),
-             source="GOT-10k evaluation server"),
+             source="the GOT-10k evaluation server only (its test boxes are hidden)"),
 )}
+
+
+# Every report key any protocol shows, with its header (tables that mix protocols, published rows).
+HEADERS: dict[str, str] = {k: label for p in PROTOCOLS.values() for k, label in p.columns}
 
 
 def protocol(name: str) -> Protocol:
