@@ -52,7 +52,7 @@ SYNTHETIC_PRESETS: dict[str, dict] = {
 
 @dataclass
 class CurateConfig:
-    """ILSVRC2015-VID -> 255x255 instance crops (see siamfc_lib.data.curate).
+    """ILSVRC2015-VID and/or GOT-10k train -> 255x255 instance crops (see siamfc_lib.data.curate).
 
     The box filters default to keeping everything, as both SiamFC curations did (their size and
     border filters are commented out): the manifest keeps every box so the training sampler can
@@ -61,9 +61,11 @@ class CurateConfig:
     """
     vid_root: str = "data/ILSVRC2015"
     data_path: str = "data/ILSVRC_VID_CURATION"
+    source: str = "vid"                # vid | got10k | both: ILSVRC2015-VID, GOT-10k's train split, or both
+    got10k_root: str = "data/GOT-10k"  # GOT-10k's folder (train/, val/, test/); only its train split is curated
     workers: int | None = None         # None or 0: the cores this process may use
     jpeg_quality: int = 90
-    subsets: tuple[str, ...] = ("train", "val")
+    subsets: tuple[str, ...] = ("train", "val")   # of ILSVRC2015-VID
     context: float = 0.5               # SiamFC context margin, fraction of (w + h)
     exemplar_size: int = 127           # s_x = s_z * instance_size / exemplar_size
     instance_size: int = 255           # side of the curated x crop
