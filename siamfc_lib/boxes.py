@@ -103,6 +103,21 @@ def is_valid(boxes) -> np.ndarray:
     return np.isfinite(b).all(axis=-1) & (b[..., 2] > 0) & (b[..., 3] > 0)
 
 
+def corner_rows_to_xywh(boxes) -> np.ndarray:
+    """``left, top, right, bottom`` rows (NfS annotations) -> ``x, y, w, h`` with ``w = right - left``.
+
+    got10k's ``NfS`` reads them so, and the benchmark is scored on that reading.
+    """
+    b = _as_boxes(boxes)
+    return _stack(b[..., 0], b[..., 1], b[..., 2] - b[..., 0], b[..., 3] - b[..., 1])
+
+
+def xywh_to_corner_rows(boxes) -> np.ndarray:
+    """The inverse of :func:`corner_rows_to_xywh`: ``x, y, w, h`` -> ``left, top, x + w, y + h``."""
+    b = _as_boxes(boxes)
+    return _stack(b[..., 0], b[..., 1], b[..., 0] + b[..., 2], b[..., 1] + b[..., 3])
+
+
 def otb_to_xywh0(boxes) -> np.ndarray:
     """1-based OTB -> 0-based ``x, y, w, h`` (top-left pixel index; OpenCV's ``Rect``)."""
     return edges_xywh(otb_to_cxcywh(boxes)) + np.array([0.5, 0.5, 0.0, 0.0])

@@ -17,3 +17,23 @@ def fresh_npu_cache():
 
     npu_standin.leave()
     devices._reset_npu_cache()
+
+
+@pytest.fixture(scope="session")
+def look_alikes(tmp_path_factory):
+    """Every benchmark's embedded look-alike (smoke size), made once per session: ``{kind: root}``.
+
+    The OTB tree keeps a few of its quirky sequences (two targets, an empty GT file, an
+    annotation offset, Tiger1) so it is made in seconds.
+    """
+    from siamfc_lib.config.data import SyntheticConfig
+    from siamfc_lib.data.synthetic import LOOK_ALIKES, ensure_look_alike
+
+    base = tmp_path_factory.mktemp("look_alikes")
+    cfg = SyntheticConfig.preset("smoke", otb_sequences=("Jogging", "Human4", "David", "Tiger1", "Synth01"))
+    roots = {}
+    for kind in LOOK_ALIKES:
+        if kind != "vid":
+            roots[kind] = base / kind
+            ensure_look_alike(kind, roots[kind], cfg, log=lambda line: None)
+    return roots

@@ -23,6 +23,16 @@ CASES = {
 }
 
 
+def test_scale_measures_got10k_train_beside_vid(capsys):
+    args = ["scale", "--source", "got10k", "--fraction", "0.001", "--full-counts", "--counts-fraction", "0.001",
+            "--workers", "1", "--batches", "2"]
+    assert bench_main(args) == 0
+    result = _last_json(capsys.readouterr().out)
+    assert result["source"] == "got10k" and result["at_fraction"]["videos"] == result["full_counts"]["videos"] == 9
+    assert result["at_fraction"]["crops"] < result["at_fraction"]["frames"]     # absent frames give no crop
+    assert result["full_counts"]["curate_noop"]["seconds"] < 5 and "got10k_MB" in result["at_fraction"]["disk"]
+
+
 def _last_json(text: str) -> dict:
     """The JSON document the command printed last (earlier lines may be progress rows)."""
     start = text.rfind("\n{")

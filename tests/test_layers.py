@@ -10,8 +10,8 @@ LIB = Path(__file__).resolve().parents[1] / "siamfc_lib"
 # Lowest first. A module of a layer may import modules of its own room or of lower layers only;
 # two rooms of one layer never import each other.
 LAYERS = [
-    {"io_utils", "cores", "boxes", "seeding", "progress", "devices"},
-    {"config"},
+    {"io_utils", "cores", "boxes", "seeding", "progress"},
+    {"config", "devices"},
     {"paths"},
     {"notebook_params"},
     {"data", "model"},

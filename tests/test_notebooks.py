@@ -13,11 +13,12 @@ NB_DIR = ROOT / "notebooks"
 PRESENT = [s for s in NOTEBOOKS if (NB_DIR / f"{s}.ipynb").exists()]
 
 CONTRACT = {
-    "01_curate": {"vid_root", "data_path", "workers", "synthetic", "otb_root"},
+    "01_curate": {"vid_root", "data_path", "workers", "synthetic", "otb_root", "source", "got10k_root"},
     "02_lmdb": {"data_path", "lmdb_path"},
     "03_train_1p": {"data_path", "lmdb_path", "device", "epochs", "batch_size", "workers", "amp",
                     "run_dir", "resume"},
-    "05_eval_otb": {"otb_root", "checkpoint", "device", "sequences", "run_dir", "baselines"},
+    "05_eval_otb": {"otb_root", "checkpoint", "device", "sequences", "run_dir", "baselines", "benchmark",
+                    "benchmark_root"},
     "06_results": {"train_dirs", "eval_dirs", "out_dir"},
 }
 CONTRACT["04_train_8p"] = CONTRACT["03_train_1p"] | {"npus", "nnodes", "node_rank", "master_addr", "master_port"}

@@ -96,8 +96,10 @@ def run_seed(k: int, args, work: Path) -> dict:
                 args.size, seed=args.validation_seed + k, otb_sequences=args.validation_sequences), log=lambda _m: None)
         else:
             otb = seed_dir / "OTB"
-        row[set_name] = _score(otb, str(seed_dir / "train"), work / f"eval_{set_name}{k}", args.baselines,
-                               args.untrained)
+        # one run folder per data set: the embedded set differs with the generator's settings (05 refuses a
+        # run folder that holds another set's results, as same-named sequences would be taken for finished)
+        run_dir = seed_dir / "eval_embedded" if set_name == "embedded" else work / f"eval_{set_name}{k}"
+        row[set_name] = _score(otb, str(seed_dir / "train"), run_dir, args.baselines, args.untrained)
     return row
 
 

@@ -1,7 +1,8 @@
-"""What the full ILSVRC2015-VID costs: 01 and 02 speed and memory, trainer start-up per rank,
-DataLoader worker memory, no-op reruns and disk, on a VID-shaped tree at ``--fraction`` of the
-real counts (tiny frames), extrapolated to 100 %; ``--full-counts`` adds the parts where only
-the counts matter (manifest, start-up, workers, no-op reruns) at 100 % without any image work.
+"""What the full ILSVRC2015-VID (or GOT-10k train, ``--source got10k``) costs: 01 and 02 speed and
+memory, trainer start-up per rank, DataLoader worker memory, no-op reruns and disk, on a tree of
+the source's shape at ``--fraction`` of the real counts (tiny frames), extrapolated to 100 %;
+``--full-counts`` adds the parts where only the counts matter (manifest, start-up, workers, no-op
+reruns) at 100 % without any image work. GOT-10k's shape: :mod:`.got10k_shape`.
 
 Real counts: 3,862 train + 555 val snippets, 1,122,397 + 176,126 frames, about 1.85 boxes per
 frame (about 2.4M crops). Snippet lengths are log-normal around the real means; each snippet
@@ -149,7 +150,8 @@ def _stage_curate(a: dict) -> dict:
     from ..config import CurateConfig
     from ..data.curate import curate
 
-    cfg = CurateConfig(vid_root=a["vid_root"], data_path=a["data_path"], workers=a["workers"])
+    cfg = CurateConfig(vid_root=a["vid_root"], data_path=a["data_path"], workers=a["workers"],
+                       source=a.get("source", "vid"), got10k_root=a.get("got10k_root", "data/GOT-10k"))
     return curate(cfg, progress=False, log=lambda *_: None)
 
 
@@ -263,22 +265,33 @@ def _files(path: Path) -> int:
 
 # ---------------------------------------------------------------------------------------------
 
-def fraction_run(base: Path, fraction: float, workers: int, batches: int) -> dict:
-    layout = vid_layout(fraction)
-    vid, cur = base / "vid", base / "cur"
+def _shape(source: str):
+    """``(layout, write the tree, write counts-only records, curate arguments for a tree root)``."""
+    if source == "got10k":
+        from . import got10k_shape as g
+
+        return g.got10k_layout, g.write_layout_tree, g.write_counts_only, \
+            lambda root: {"source": "got10k", "got10k_root": str(root), "vid_root": str(root)}
+    return vid_layout, write_layout_tree, write_counts_only, lambda root: {"vid_root": str(root)}
+
+
+def fraction_run(base: Path, fraction: float, workers: int, batches: int, source: str = "vid") -> dict:
+    layout_of, write_tree, _, where = _shape(source)
+    layout = layout_of(fraction)
+    vid, cur = base / source, base / "cur"
     start = time.perf_counter()
-    write_layout_tree(vid, layout)
+    write_tree(vid, layout)
     tree_s = time.perf_counter() - start
-    c = run_stage("curate", vid_root=str(vid), data_path=str(cur), workers=workers)
+    c = run_stage("curate", **where(vid), data_path=str(cur), workers=workers)
     crops = c["result"]["crops"]
     disk_after_01 = {"crops_MB": _du_mb(cur), "files": _files(cur)}
-    c2 = run_stage("curate", vid_root=str(vid), data_path=str(cur), workers=workers)
+    c2 = run_stage("curate", **where(vid), data_path=str(cur), workers=workers)
     p = run_stage("pack", data_path=str(cur))
     p2 = run_stage("pack", data_path=str(cur))
     m = run_stage("manifest", data_path=str(cur))
     s = run_stage("startup", data_path=str(cur), workers=min(2, workers), batches=batches)
     lmdb_dir = Path(str(cur) + ".lmdb")
-    disk = {"vid_MB": _du_mb(vid), "curated_folder_MB": _du_mb(cur), "curated_folder_files": _files(cur),
+    disk = {f"{source}_MB": _du_mb(vid), "curated_folder_MB": _du_mb(cur), "curated_folder_files": _files(cur),
             "lmdb_MB": _du_mb(lmdb_dir), "after_01": disk_after_01}
     disk["crops_on_disk_MB"] = round(disk["curated_folder_MB"] + disk["lmdb_MB"], 1)
     scale = 1 / fraction
@@ -305,17 +318,18 @@ def fraction_run(base: Path, fraction: float, workers: int, batches: int) -> dic
     }
 
 
-def full_counts_run(base: Path, workers: int, batches: int, fraction: float = 1.0) -> dict:
+def full_counts_run(base: Path, workers: int, batches: int, fraction: float = 1.0, source: str = "vid") -> dict:
     from ..config import CurateConfig
 
-    layout = vid_layout(fraction)
-    vid, cur = base / "vid_counts", base / "cur_counts"
-    cfg = CurateConfig(vid_root=str(vid), data_path=str(cur))
+    layout_of, _, write_counts, where = _shape(source)
+    layout = layout_of(fraction)
+    vid, cur = base / f"{source}_counts", base / "cur_counts"
+    cfg = CurateConfig(**where(vid), data_path=str(cur))
     start = time.perf_counter()
-    crops, crop = write_counts_only(vid, cur, layout, cfg)
+    crops, crop = write_counts(vid, cur, layout, cfg)
     records_s = time.perf_counter() - start
-    first = run_stage("curate", vid_root=str(vid), data_path=str(cur), workers=workers)   # end-of-01 assembly
-    noop = run_stage("curate", vid_root=str(vid), data_path=str(cur), workers=workers)
+    first = run_stage("curate", **where(vid), data_path=str(cur), workers=workers)   # end-of-01 assembly
+    noop = run_stage("curate", **where(vid), data_path=str(cur), workers=workers)
     start = time.perf_counter()
     write_counts_only_lmdb(Path(str(cur) + ".lmdb"), cur, crop)
     lmdb_s = time.perf_counter() - start
@@ -352,16 +366,20 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--batches", type=int, default=40, help="batches of 8 pairs before worker memory is read")
     parser.add_argument("--dir", default=None, help="work folder (default: a temporary one, removed)")
+    parser.add_argument("--source", choices=("vid", "got10k"), default="vid",
+                        help="the data set's shape: ILSVRC2015-VID (default) or GOT-10k's train split")
     args = parser.parse_args(argv)
     base = Path(args.dir or tempfile.mkdtemp(prefix="siamfc-bench-scale-"))
     base.mkdir(parents=True, exist_ok=True)
-    out: dict = {"fraction": args.fraction, "cpu_count": os.cpu_count(), "load_avg": os.getloadavg()}
+    out: dict = {"source": args.source, "fraction": args.fraction, "cpu_count": os.cpu_count(),
+                 "load_avg": os.getloadavg()}
     try:
         if args.fraction > 0:
-            out["at_fraction"] = fraction_run(base / "fraction", args.fraction, args.workers, args.batches)
+            out["at_fraction"] = fraction_run(base / "fraction", args.fraction, args.workers, args.batches, args.source)
             shutil.rmtree(base / "fraction", ignore_errors=True)
         if args.full_counts:
-            out["full_counts"] = full_counts_run(base / "counts", args.workers, args.batches, args.counts_fraction)
+            out["full_counts"] = full_counts_run(base / "counts", args.workers, args.batches, args.counts_fraction,
+                                                 args.source)
     finally:
         if args.dir is None:
             shutil.rmtree(base, ignore_errors=True)

@@ -12,7 +12,8 @@ OTB_SEQUENCES_ALL: tuple[str, ...] = (
 
 @dataclass
 class SyntheticConfig:
-    """Size and look of the embedded ILSVRC2015-VID and OTB2015 look-alike datasets.
+    """Size and look of the embedded ILSVRC2015-VID and OTB2015 look-alike datasets (and of the other
+    benchmarks' look-alikes, whose clips are ``otb_frames`` long at ``otb_frame_size``).
 
     Defaults are the ``demo`` size; :data:`SYNTHETIC_PRESETS` holds ``smoke``, ``demo`` and ``gpu``.
     Every value is part of the generated trees' fingerprint: change one and
@@ -29,6 +30,7 @@ class SyntheticConfig:
     otb_frames: int = 60               # mean annotated frames per sequence (varies by +-30 %)
     otb_frame_size: tuple[int, int] = (320, 240)
     jpeg_quality: int = 90
+    got10k_train_videos: int = 24      # videos of the GOT-10k look-alike's train split (val and test: fixed)
 
     @classmethod
     def preset(cls, name: str, **overrides) -> "SyntheticConfig":
@@ -42,7 +44,7 @@ class SyntheticConfig:
 
 SYNTHETIC_PRESETS: dict[str, dict] = {
     "smoke": dict(vid_train_videos=3, vid_val_videos=1, vid_frames=10, vid_frame_size=(160, 120),
-                  vid_max_objects=2, otb_frames=12, otb_frame_size=(160, 120)),
+                  vid_max_objects=2, otb_frames=12, otb_frame_size=(160, 120), got10k_train_videos=4),
     "demo": dict(),
     "gpu": dict(vid_train_videos=512, vid_val_videos=64),   # for the full-width gpu profile
 }
@@ -50,7 +52,7 @@ SYNTHETIC_PRESETS: dict[str, dict] = {
 
 @dataclass
 class CurateConfig:
-    """ILSVRC2015-VID -> 255x255 instance crops (see siamfc_lib.data.curate).
+    """ILSVRC2015-VID and/or GOT-10k train -> 255x255 instance crops (see siamfc_lib.data.curate).
 
     The box filters default to keeping everything, as both SiamFC curations did (their size and
     border filters are commented out): the manifest keeps every box so the training sampler can
@@ -59,9 +61,11 @@ class CurateConfig:
     """
     vid_root: str = "data/ILSVRC2015"
     data_path: str = "data/ILSVRC_VID_CURATION"
+    source: str = "vid"                # vid | got10k | both: ILSVRC2015-VID, GOT-10k's train split, or both
+    got10k_root: str = "data/GOT-10k"  # GOT-10k's folder (train/, val/, test/); only its train split is curated
     workers: int | None = None         # None or 0: the cores this process may use
     jpeg_quality: int = 90
-    subsets: tuple[str, ...] = ("train", "val")
+    subsets: tuple[str, ...] = ("train", "val")   # of ILSVRC2015-VID
     context: float = 0.5               # SiamFC context margin, fraction of (w + h)
     exemplar_size: int = 127           # s_x = s_z * instance_size / exemplar_size
     instance_size: int = 255           # side of the curated x crop

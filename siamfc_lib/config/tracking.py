@@ -24,9 +24,13 @@ class EvalConfig:
     """05_eval_otb's parameters (papermill names); see siamfc_lib.evaluation.evaluate."""
 
     otb_root: str = "dataset/OTB"
+    benchmark: str | list[str] = "otb2015"   # a key of siamfc_lib.data.benchmarks.BENCHMARKS, or a list of them
+    benchmark_root: str | list[str] | None = None   # None: otb_root for OTB, else the benchmark's dataset/<Name>
+    synthetic: bool = False           # True: write the embedded look-alike at benchmark_root when it is absent
+    allow_off_protocol: bool = False  # GOT-10k test of a checkpoint not trained on GOT-10k train alone: go on anyway
     checkpoint: str = ""              # a .pth, or a training run_dir (its checkpoints/last.pth)
     device: str = "auto"
-    sequences: list[str] | None = None   # None: every target found under otb_root
+    sequences: list[str] | None = None   # None: every sequence of the benchmark found under its root
     run_dir: str = "outputs/eval"
     baselines: list[str] = field(default_factory=list)   # names from siamfc_lib.tracking.baselines
     tracker_name: str = "SiamFC"
@@ -35,7 +39,7 @@ class EvalConfig:
     viewer_sequence: str | None = None     # the notebook's response viewer (None: the first sequence)
     viewer_max_frames: int = 100      # frames recorded for the viewer (crop + 272x272 map each)
     tiger1_init_omit: bool = False    # True: OTB toolkit's Tiger1 (skip 5 frames); False: got10k's
-    dataset_name: str = ""            # report's "dataset"; empty: the otb_root folder name
+    dataset_name: str = ""            # report's "dataset"; empty: the benchmark's name (or its look-alike's)
     resume: bool = True               # skip sequences whose result file exists (got10k run())
     seed: int = 0                     # initialisation of the untrained network when no e0 exists
     batch_sequences: int = 16         # >1: SiamFC tracks this many sequences in lockstep (0/1: one by one);

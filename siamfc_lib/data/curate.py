@@ -1,4 +1,10 @@
-"""ILSVRC2015-VID -> SiamFC instance crops (255x255 JPEG) + a columnar manifest, resumable.
+"""ILSVRC2015-VID and/or GOT-10k train -> SiamFC instance crops (255x255 JPEG) + a columnar manifest,
+resumable.
+
+``source`` picks the videos: ``vid`` (ILSVRC2015-VID, :mod:`.vid`), ``got10k`` (GOT-10k's train
+split, :mod:`.got10k_train`: one track per video, absent and invisible frames skipped) or
+``both``, all into the same crop folder, manifest and LMDB; a GOT-10k video is turned into VID's
+tracks-of-corners form, so what follows is the same code for both.
 
 For every valid box: the square of side ``s_x = s_z * 255 / 127`` (``s_z`` from the paper's
 context rule) around the box centre, resized to 255x255 in one affine warp, padded with the
@@ -34,10 +40,12 @@ from ..config.data import CurateConfig
 from ..io_utils import atomic_write_text
 from ..progress import track as progress_track
 from .crops import box_in_crop, crop_square
+from .got10k_train import EXPECTED_LAYOUT as GOT10K_LAYOUT, find_got10k_videos, read_got10k_video
 from .manifest import MANIFEST_FILE, LEGACY_JSON_FILE, ColumnsBuilder, Manifest, Track, Video, crop_key
 from .vid import BoxFilter, VideoRef, VidFormatError, EXPECTED_LAYOUT, find_videos, read_video
 
 RECORDS_DIR = ".records"
+SOURCES = ("vid", "got10k", "both")
 MAX_PROBLEMS = 20          # per video: the files named in its record (all are counted in "skipped")
 
 
@@ -80,6 +88,21 @@ def box_filter(cfg: CurateConfig) -> BoxFilter:
     return BoxFilter(cfg.min_box_size, cfg.max_aspect, cfg.skip_generated, cfg.skip_outside, cfg.min_track_frames)
 
 
+def find_sources(cfg: CurateConfig) -> list[VideoRef]:
+    """Every video of the configured source(s): VID snippets, then GOT-10k train videos."""
+    if cfg.source not in SOURCES:
+        raise ValueError(f"unknown curation source {cfg.source!r}; choose from {SOURCES}")
+    refs = find_videos(cfg.vid_root, tuple(cfg.subsets)) if cfg.source in ("vid", "both") else []
+    return refs + (find_got10k_videos(cfg.got10k_root) if cfg.source in ("got10k", "both") else [])
+
+
+def sources_meta(cfg: CurateConfig) -> list[dict]:
+    """The manifest's ``sources``: what the crops come from (``curation_sources`` reads it back)."""
+    vid = [{"kind": "vid", "root": str(cfg.vid_root), "subsets": list(cfg.subsets)}]
+    got10k = [{"kind": "got10k", "root": str(cfg.got10k_root), "subsets": ["train"]}]
+    return {"vid": vid, "got10k": got10k, "both": vid + got10k}[cfg.source]
+
+
 def record_path(data_path: str | Path, video: str) -> Path:
     return Path(data_path) / RECORDS_DIR / f"{video}.json"
 
@@ -91,7 +114,7 @@ def curate_video(ref: VideoRef, cfg: CurateConfig, parent_pid: int | None = None
     out_dir = root / ref.name
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True, exist_ok=True)
-    video = read_video(ref, box_filter(cfg))
+    video = (read_got10k_video if ref.kind == "got10k" else read_video)(ref, box_filter(cfg))
     skipped = Counter(video.skipped)
     problems = [list(p) for p in video.problems]
     by_frame: dict[int, list[tuple[int, int]]] = {}
@@ -138,6 +161,7 @@ def curate_video(ref: VideoRef, cfg: CurateConfig, parent_pid: int | None = None
         "settings": settings_fingerprint(cfg),
         "video": asdict(Video(ref.name, ref.subset, video.frame_size, tracks)) if tracks else None,
         "skipped": dict(sorted(skipped.items())), "problems": problems[:MAX_PROBLEMS],
+        **({"flagged": dict(sorted(video.flagged.items()))} if video.flagged else {}),
         "crops": crops, "bytes": nbytes, "seconds": round(time.perf_counter() - start, 4), "name": ref.name,
     }
     atomic_write_text(record_path(cfg.data_path, ref.name), json.dumps(record, sort_keys=True))
@@ -172,7 +196,7 @@ def _work(job: tuple[VideoRef, CurateConfig, int]) -> dict:
 def _chunk(record: dict) -> tuple[dict | None, dict]:
     """What the manifest keeps of a record: its video as arrays and its counts (the per-crop
     lists are dropped here, so a full-scale run never holds them all)."""
-    small = {k: record[k] for k in ("skipped", "crops", "bytes")}
+    small = {**{k: record[k] for k in ("skipped", "crops", "bytes")}, "flagged": record.get("flagged", {})}
     return (ColumnsBuilder.part(record["video"]) if record["video"] else None), small
 
 
@@ -180,16 +204,21 @@ def assemble_manifest(cfg: CurateConfig, refs: list[VideoRef], records: dict[str
                       extra: dict | None = None) -> Manifest:
     """Deterministic manifest: videos in (subset, name) order, skip counts summed; ``records``
     maps a video to its :func:`_chunk`, consumed (dropped) as it is added."""
-    skipped: Counter = Counter()
+    skipped, flagged = Counter(), Counter()
     builder = ColumnsBuilder()
     for ref in sorted(refs, key=lambda r: (r.subset, r.name)):
         video, small = records.pop(ref.name)
         skipped.update(small["skipped"])
+        flagged.update(small.get("flagged", {}))
         if video is not None:
             builder.add(video)
+    extra = {**(extra or {}), **({"flagged": dict(sorted(flagged.items()))} if flagged else {})}
+    if cfg.source != "vid":    # a VID-only manifest stays byte-identical to those written before GOT-10k
+        extra["sources"] = sources_meta(cfg)
+    source = cfg.vid_root if cfg.source != "got10k" else cfg.got10k_root
     return builder.finish(instance_size=cfg.instance_size, exemplar_size=cfg.exemplar_size, context=cfg.context,
-                          jpeg_quality=cfg.jpeg_quality, source=str(cfg.vid_root),
-                          skipped=dict(sorted(skipped.items())), **(extra or {}))
+                          jpeg_quality=cfg.jpeg_quality, source=str(source),
+                          skipped=dict(sorted(skipped.items())), **extra)
 
 
 def _finished(data_path: Path, refs: list[VideoRef], settings: dict) -> Manifest | None:
@@ -226,6 +255,7 @@ def _summary(manifest: Manifest, refs, todo, workers: int, new_crops: int, work_
         "videos_curated": len(todo), "tracks": manifest.num_tracks(),
         "crops": manifest.num_crops(), "crops_this_run": new_crops,
         "bytes": int(manifest.meta.get("bytes", 0)), "skipped": manifest.skipped,
+        **({"flagged": manifest.meta["flagged"]} if manifest.meta.get("flagged") else {}),
         "seconds": round(seconds, 3), "workers": workers,
         "crops_per_s": round(new_crops / max(seconds, 1e-9), 1),
         "crops_per_s_per_worker": round(new_crops / max(work_seconds, 1e-9), 1),
@@ -266,14 +296,14 @@ def _log_problems(problems: list, data_path: Path, log) -> None:
 def curate(cfg: CurateConfig, progress: bool | None = None, log=print) -> dict:
     """Curate every video (resuming), write the manifest, return the summary dict."""
     start = time.perf_counter()
-    refs = find_videos(cfg.vid_root, tuple(cfg.subsets))
+    refs = find_sources(cfg)
     data_path = Path(cfg.data_path)
     settings = settings_fingerprint(cfg)
     _remove_stale_temp_files(data_path)
     done = _finished(data_path, refs, settings)
     workers = max(1, int(cfg.workers or usable_cores()))
     if done is not None:
-        log(f"curate: all {len(refs)} videos under {cfg.vid_root} already curated in {data_path}")
+        log(f"curate: all {len(refs)} videos of {_where(cfg)} already curated in {data_path}")
         return _summary(done, refs, [], workers, 0, 0.0, time.perf_counter() - start, data_path)
     records: dict[str, tuple[dict | None, dict]] = {}
     todo = []
@@ -287,7 +317,7 @@ def curate(cfg: CurateConfig, progress: bool | None = None, log=print) -> dict:
         for name in (LEGACY_JSON_FILE, MANIFEST_FILE):  # never leave a stale "complete" marker
             (data_path / name).unlink(missing_ok=True)
     workers = max(1, min(workers, len(todo)))
-    log(f"curate: {len(refs)} videos under {cfg.vid_root}, {len(records)} already done, "
+    log(f"curate: {len(refs)} videos of {_where(cfg)}, {len(records)} already done, "
         f"{len(todo)} to do with {workers} worker(s) -> {data_path}")
     totals = {"seconds": 0.0, "crops": 0}
     problems: list = []
@@ -305,16 +335,24 @@ def curate(cfg: CurateConfig, progress: bool | None = None, log=print) -> dict:
              "refs_sha1": _listing_digest(_listing(refs))}
     manifest = assemble_manifest(cfg, refs, records, extra)
     if manifest.num_crops() == 0:
-        raise VidFormatError(f"no usable track in {len(refs)} video(s) under {cfg.vid_root}: skipped "
-                             f"{manifest.skipped}; expected {EXPECTED_LAYOUT} with <object> boxes")
+        expected = {"vid": f"{EXPECTED_LAYOUT} with <object> boxes", "got10k": GOT10K_LAYOUT}.get(
+            cfg.source, f"{EXPECTED_LAYOUT}, or {GOT10K_LAYOUT}")
+        raise VidFormatError(f"no usable track in {len(refs)} video(s) of {_where(cfg)}: skipped "
+                             f"{manifest.skipped}; expected {expected}")
     manifest.save(data_path / MANIFEST_FILE)
     return _summary(manifest, refs, todo, workers, totals["crops"], totals["seconds"], time.perf_counter() - start,
                     data_path)
 
 
+def _where(cfg: CurateConfig) -> str:
+    vid, got10k = f"ILSVRC2015-VID under {cfg.vid_root}", f"GOT-10k train under {cfg.got10k_root}"
+    return {"vid": vid, "got10k": got10k, "both": f"{vid} and {got10k}"}.get(cfg.source, cfg.source)
+
+
 def format_summary(summary: dict) -> str:
-    """The summary as a two-column text table (skip reasons one per row)."""
-    rows = [(k, v) for k, v in summary.items() if k != "skipped"]
+    """The summary as a two-column text table (skip reasons and flags one per row)."""
+    rows = [(k, v) for k, v in summary.items() if k not in ("skipped", "flagged")]
     rows += [(f"skipped {reason}", n) for reason, n in summary.get("skipped", {}).items()]
+    rows += [(f"flagged {flag}", n) for flag, n in summary.get("flagged", {}).items()]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

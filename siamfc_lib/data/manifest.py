@@ -245,6 +245,11 @@ class Manifest:
             setattr(self, name, columns[name])
         self.path: Path | None = None
 
+    @property
+    def subsets(self) -> list[str]:
+        """Each video's subset ("train", "val", "got10k-train"...), in manifest order."""
+        return [self.subset_names[c] for c in self.video_subset]
+
     # -- building ------------------------------------------------------------------------------
     @classmethod
     def from_videos(cls, videos: list[Video], instance_size: int = 255, exemplar_size: int = 127,
@@ -435,6 +440,20 @@ def _read_columns(path: Path) -> Manifest:
         columns[name] = (np.frombuffer(buf, dtype, count, start + offset) if count
                          else np.zeros(0, dtype)).reshape(shape)
     return Manifest(columns, header["meta"])
+
+
+def curation_sources(data_path: str | Path) -> list[dict]:
+    """What a curated folder was made from: ``[{"kind": "vid" | "got10k", "root": ..., "subsets": [...]}]``.
+
+    Manifests written before GOT-10k was a source name one VID tree (``source``); they read as that.
+    """
+    data_path = Path(data_path)
+    if (data_path / MANIFEST_FILE).exists():
+        meta = Manifest.load(data_path, convert=False).meta
+        if meta.get("sources"):
+            return [dict(s) for s in meta["sources"]]
+        return [{"kind": "vid", "root": str(meta.get("source", "")), "subsets": ["train", "val"]}]
+    return [{"kind": "vid", "root": str(curation_source(data_path)), "subsets": ["train", "val"]}]
 
 
 def curation_source(data_path: str | Path) -> Path:

@@ -82,8 +82,12 @@ def read_rgb(path: str | Path) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
-def parse_groundtruth(path: str | Path) -> np.ndarray:
-    """(N, 4) float boxes from any-delimiter lines; errors name the file and the line."""
+def parse_groundtruth(path: str | Path, allow_nan: bool = False) -> np.ndarray:
+    """(N, 4) float boxes from any-delimiter lines; errors name the file and the line.
+
+    ``allow_nan``: rows of ``NaN`` (UAV123 marks a target out of view so) are kept after the
+    first line; OTB has none, so there they are an error.
+    """
     path = Path(path)
     rows: list[list[float]] = []
     for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
@@ -97,7 +101,8 @@ def parse_groundtruth(path: str | Path) -> np.ndarray:
             values = [float(f) for f in fields]
         except ValueError:
             raise OTBFormatError(f"{path}:{number}: not a number in {text!r}") from None
-        if not all(math.isfinite(v) for v in values):
+        if any(math.isinf(v) for v in values) or (any(math.isnan(v) for v in values)
+                                                   and not (allow_nan and rows)):
             raise OTBFormatError(f"{path}:{number}: NaN or infinite value in {text!r}")
         rows.append(values)
     if not rows:
@@ -188,6 +193,10 @@ class OTBDataset:
     @property
     def names(self) -> list[str]:
         return list(self._targets)
+
+    def folder_of(self, name: str) -> str:
+        """The sequence folder a target comes from (``Jogging.1`` -> ``Jogging``)."""
+        return self._targets[name if name in self._targets else canonical_name(name)][0].name
 
     def __len__(self) -> int:
         return len(self._targets)

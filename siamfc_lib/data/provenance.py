@@ -14,10 +14,14 @@ EMBEDDED_OTB = "embedded OTB-format (synthetic)"
 EMBEDDED_VID = "embedded VID-format (synthetic)"
 OTB2015 = "OTB2015"
 ILSVRC2015_VID = "ILSVRC2015-VID"
+GOT10K_TRAIN = "GOT-10k train"
+EMBEDDED_GOT10K_TRAIN = "embedded GOT-10k-format train (synthetic)"
 
 
 def is_embedded(root: str | Path) -> bool:
-    return (Path(root) / SYNTHETIC_PROVENANCE).exists()
+    """The generator's mark at ``root`` or one level up (a GOT-10k split folder inside the tree)."""
+    root = Path(root)
+    return (root / SYNTHETIC_PROVENANCE).exists() or (root.parent / SYNTHETIC_PROVENANCE).exists()
 
 
 def dataset_label(otb_root: str | Path) -> str:
@@ -32,3 +36,15 @@ def dataset_label(otb_root: str | Path) -> str:
 def training_source_label(vid_root: str | Path) -> str:
     """The label of the VID tree a curation was made from (its manifest's ``source``)."""
     return EMBEDDED_VID if is_embedded(vid_root) else ILSVRC2015_VID
+
+
+def source_label(source: dict) -> str:
+    """One curation source (``{"kind", "root", "subsets"}``) as reports name it."""
+    if source.get("kind") == "got10k":
+        return EMBEDDED_GOT10K_TRAIN if is_embedded(source.get("root", "")) else GOT10K_TRAIN
+    return training_source_label(source.get("root", ""))
+
+
+def training_sources_label(sources: list[dict]) -> str:
+    """Every source of a curation, joined: ``ILSVRC2015-VID + GOT-10k train``."""
+    return " + ".join(source_label(s) for s in sources) or "not recorded"

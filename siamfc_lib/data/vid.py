@@ -51,6 +51,7 @@ class VideoRef:
     subset: str
     image_dir: Path
     annotation_dir: Path
+    kind: str = "vid"          # "got10k": a GOT-10k train video (siamfc_lib.data.got10k_train reads it)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class VidVideo:
     frame_files: dict[int, Path]                             # frame -> JPEG, frames with valid boxes
     skipped: Counter
     problems: list[tuple[str, str]] = field(default_factory=list)   # (file, why) of each malformed XML
+    flagged: Counter = field(default_factory=Counter)   # kept, but worth knowing (GOT-10k's cut_by_image)
 
 
 def find_videos(vid_root: str | Path, subsets: tuple[str, ...] = SUBSETS) -> list[VideoRef]:

@@ -27,13 +27,15 @@ def _track_one(kind: str, img_files: list[str], box: list[float]) -> tuple[np.nd
 
 
 def run_baselines(names: Sequence[str], sequences: Sequence[OTBSequence], run_dir: str | Path,
-                  resume: bool = True, workers: int = 0, log: Callable[[str], None] = print) -> dict[str, list[str]]:
+                  resume: bool = True, workers: int = 0, log: Callable[[str], None] = print,
+                  layout: str = "otb") -> dict[str, list[str]]:
     """Track every (baseline, sequence) not done yet in up to ``workers`` processes (0: one per core)."""
     trackers = make_baselines(names)
     todo = []
     for tracker in trackers:
         keep_results_of_same_tracker(run_dir, tracker.name, tracker_fingerprint(tracker), resume)
-        todo += [(tracker.name, s) for s in sequences if not (resume and finished(run_dir, tracker.name, s.name))]
+        todo += [(tracker.name, s) for s in sequences
+                 if not (resume and finished(run_dir, tracker.name, s.name, layout))]
     done: dict[str, list[str]] = {t.name: [] for t in trackers}
     if not todo:
         return done
@@ -47,7 +49,7 @@ def run_baselines(names: Sequence[str], sequences: Sequence[OTBSequence], run_di
         for count, future in enumerate(as_completed(futures), 1):
             name, seq = futures[future]
             boxes_otb, times = future.result()
-            write_sequence(run_dir, name, seq.name, boxes_otb, times)
+            write_sequence(run_dir, name, seq.name, boxes_otb, times, layout=layout)
             done[name].append(seq.name)
             if count % 10 == 0 or count == len(futures):
                 log(f"[eval] baselines: {count}/{len(futures)} sequences ({workers} processes)")

@@ -1,12 +1,16 @@
 """The files of an evaluation ``run_dir``: where each result lives, how it is written, whose it is.
 
-Layout (got10k's, flattened to one data set per run_dir):
+Layout ``otb`` (got10k's OTB layout, flattened to one data set per run_dir):
 
 * ``results/<Tracker>/<Seq>.txt``: one 1-based ``x,y,w,h`` row per frame (``%.3f``, comma);
 * ``results/<Tracker>/.tracker``: the fingerprint of the network and settings that made them;
 * ``times/<Tracker>/<Seq>_time.txt``: seconds per frame, every tracker;
 * ``times/<Seq>_time.txt``: the primary tracker's times again, in the flat layout;
-* ``eval_info.json``: the data set, device and checkpoint of the run (read by the report).
+* ``eval_info.json``: the benchmark, data set, device and checkpoint of the run (read by the report).
+
+Layout ``got10k`` (GOT-10k's, which its toolkit and evaluation server read): the same files, but
+``results/<Tracker>/<seq>/<seq>_001.txt`` (the first repetition; a deterministic tracker needs
+one) and ``results/<Tracker>/<seq>/<seq>_time.txt`` beside it, no ``times/`` folder.
 
 A sequence's times are written first and its result last, each atomically: a result file
 exists only for a finished sequence, so a run resumes by skipping sequences that have one
@@ -35,11 +39,24 @@ EVAL_INFO = "eval_info.json"
 STAMP = ".tracker"
 
 
-def result_path(run_dir: str | Path, tracker: str, sequence: str) -> Path:
+LAYOUTS = ("otb", "got10k")
+
+
+def _check(layout: str) -> str:
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown results layout {layout!r}; known: {LAYOUTS}")
+    return layout
+
+
+def result_path(run_dir: str | Path, tracker: str, sequence: str, layout: str = "otb") -> Path:
+    if _check(layout) == "got10k":
+        return Path(run_dir) / "results" / tracker / sequence / f"{sequence}_001.txt"
     return Path(run_dir) / "results" / tracker / f"{sequence}.txt"
 
 
-def times_path(run_dir: str | Path, tracker: str, sequence: str) -> Path:
+def times_path(run_dir: str | Path, tracker: str, sequence: str, layout: str = "otb") -> Path:
+    if _check(layout) == "got10k":
+        return Path(run_dir) / "results" / tracker / sequence / f"{sequence}_time.txt"
     return Path(run_dir) / "times" / tracker / f"{sequence}_time.txt"
 
 
@@ -58,26 +75,26 @@ def _savetxt(path: Path, array: np.ndarray, fmt: str) -> None:
 
 
 def write_sequence(run_dir: str | Path, tracker: str, sequence: str, boxes_otb: np.ndarray, times: np.ndarray,
-                   primary: bool = False) -> None:
+                   primary: bool = False, layout: str = "otb") -> None:
     """Times first, result last: a result file only exists for a finished sequence."""
-    _savetxt(times_path(run_dir, tracker, sequence), times, "%.8f")
-    if primary:
+    _savetxt(times_path(run_dir, tracker, sequence, layout), times, "%.8f")
+    if primary and layout == "otb":
         _savetxt(primary_times_path(run_dir, sequence), times, "%.8f")
-    _savetxt(result_path(run_dir, tracker, sequence), boxes_otb, "%.3f")
+    _savetxt(result_path(run_dir, tracker, sequence, layout), boxes_otb, "%.3f")
 
 
 def copy_sequence(src_dir: str | Path, src_tracker: str, run_dir: str | Path, tracker: str, sequence: str,
-                  primary: bool = False) -> bool:
+                  primary: bool = False, layout: str = "otb") -> bool:
     """Reuse a finished sequence of an identical network, in the same order as when tracked."""
-    result = result_path(src_dir, src_tracker, sequence)
-    times = times_path(src_dir, src_tracker, sequence)
+    result = result_path(src_dir, src_tracker, sequence, layout)
+    times = times_path(src_dir, src_tracker, sequence, layout)
     if not (result.exists() and times.exists()):
         return False
     text = times.read_text()
-    atomic_write_text(times_path(run_dir, tracker, sequence), text)
-    if primary:
+    atomic_write_text(times_path(run_dir, tracker, sequence, layout), text)
+    if primary and layout == "otb":
         atomic_write_text(primary_times_path(run_dir, sequence), text)
-    atomic_write_text(result_path(run_dir, tracker, sequence), result.read_text())
+    atomic_write_text(result_path(run_dir, tracker, sequence, layout), result.read_text())
     return True
 
 
@@ -114,8 +131,8 @@ def keep_results_of_same_tracker(run_dir: str | Path, tracker: str, fingerprint:
     atomic_write_text(stamp, fingerprint)
 
 
-def finished(run_dir: str | Path, tracker: str, sequence: str) -> bool:
-    return result_path(run_dir, tracker, sequence).exists()
+def finished(run_dir: str | Path, tracker: str, sequence: str, layout: str = "otb") -> bool:
+    return result_path(run_dir, tracker, sequence, layout).exists()
 
 
 def folders_of_network(fingerprint: str, run_dirs: Sequence[str | Path]) -> list[tuple[Path, str]]:
@@ -129,13 +146,30 @@ def folders_of_network(fingerprint: str, run_dirs: Sequence[str | Path]) -> list
 
 
 def write_eval_info(run_dir: str | Path, otb_root: str | Path, device, device_name: str,
-                    checkpoint: str | Path | None = None) -> dict:
-    """``checkpoint`` (a .pth or a training run folder) lets the report tell evaluated runs from the rest."""
-    info = {"dataset": dataset_label(otb_root), "otb_root": str(Path(otb_root).resolve()),
-            "device": str(device), "device_name": device_name, "cpu_count": os.cpu_count(),
-            "checkpoint": str(Path(checkpoint).resolve()) if checkpoint else None}
+                    checkpoint: str | Path | None = None, benchmark: str = "otb2015", dataset: str | None = None,
+                    **extra) -> dict:
+    """``checkpoint`` (a .pth or a training run folder) lets the report tell evaluated runs from the rest;
+    ``otb_root`` is the benchmark's root (the key keeps its first name); ``extra`` adds entries."""
+    info = {"dataset": dataset or dataset_label(otb_root), "benchmark": benchmark,
+            "otb_root": str(Path(otb_root).resolve()), "device": str(device), "device_name": device_name,
+            "cpu_count": os.cpu_count(), "checkpoint": str(Path(checkpoint).resolve()) if checkpoint else None, **extra}
     atomic_write_text(Path(run_dir) / EVAL_INFO, json.dumps(info, indent=2))
     return info
+
+
+def check_same_benchmark(run_dir: str | Path, benchmark: str, root: str | Path) -> None:
+    """Refuse to evaluate ``benchmark`` in a run_dir that holds another benchmark's (or folder's)
+    results: sequences of the same name would be taken for finished. Runs from before benchmarks
+    were recorded count as ``otb2015``."""
+    info = read_eval_info(run_dir)
+    if not info:
+        return
+    before = info.get("benchmark", "otb2015")
+    root_before = info.get("otb_root")
+    if before != benchmark or (root_before and Path(root_before) != Path(root).resolve()):
+        raise ValueError(f"{run_dir} holds an evaluation of {before} on {root_before}; evaluating {benchmark} on "
+                         f"{Path(root).resolve()} there would mix their results: pass another run_dir "
+                         "(05 puts each benchmark but otb2015 in run_dir/<benchmark>)")
 
 
 def read_eval_info(run_dir: str | Path) -> dict:

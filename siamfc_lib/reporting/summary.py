@@ -12,12 +12,14 @@ import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..data.manifest import curation_source
+from ..data.benchmarks import BENCHMARKS
+from ..data.manifest import curation_sources
 from ..data.otb_attributes import attribute_name
-from ..data.provenance import training_source_label
+from ..data.provenance import training_sources_label
 from ..evaluation.results import read_eval_info
 from ..paths import not_found
 from ..training.run_log import read_metrics
+from .benchmark_tables import benchmark_tables
 from .published import PUBLISHED_OTB2015, SEED_SOURCE, SEED_TABLE, TARGETS
 
 
@@ -44,7 +46,17 @@ class EvalRun:
     sweep: dict | None = None
     dataset: str = ""
     attributes: dict[str, dict] = field(default_factory=dict)
-    info: dict = field(default_factory=dict)      # eval_info.json: data set, device, checkpoint
+    info: dict = field(default_factory=dict)      # eval_info.json: benchmark, data set, device, checkpoint
+
+    @property
+    def benchmark(self) -> str:
+        """The benchmark evaluated (runs from before benchmarks were recorded evaluated OTB2015)."""
+        return self.info.get("benchmark", "otb2015")
+
+    @property
+    def label(self) -> str:
+        """The run's name in tables: its folder, and the parent folder for a benchmark's sub-run."""
+        return self.run_dir.name if self.benchmark == "otb2015" else f"{self.run_dir.parent.name}/{self.run_dir.name}"
 
     def device_of(self, tracker: str) -> str:
         """SiamFC trackers ran on the run's device; the OpenCV baselines always on the CPU."""
@@ -68,7 +80,7 @@ def training_data_label(train_run_dir: str | Path) -> str:
     """
     try:
         data_path = json.loads((Path(train_run_dir) / "config.json").read_text())["data_path"]
-        return training_source_label(curation_source(data_path))
+        return training_sources_label(curation_sources(data_path))
     except (OSError, KeyError, IndexError, ValueError):
         return "not recorded"
 
@@ -83,6 +95,14 @@ def load_train_run(run_dir: str | Path) -> TrainRun:
     run_dir = Path(run_dir)
     summary = _read_json(run_dir / "summary.json", "training summary", "train_run")
     return TrainRun(run_dir, summary, read_metrics(run_dir / "metrics.csv"))
+
+
+def eval_run_dirs(eval_dir: str | Path) -> list[Path]:
+    """The evaluation run folders in one of 06's ``eval_dirs``: the folder itself when it holds a
+    run, and each benchmark's sub-run 05 wrote under it (``<eval_dir>/<benchmark>/``)."""
+    eval_dir = Path(eval_dir)
+    subs = [eval_dir / key for key in BENCHMARKS if (eval_dir / key / "reports.json").exists()]
+    return ([eval_dir] if (eval_dir / "reports.json").exists() or not subs else []) + subs
 
 
 def load_eval_run(run_dir: str | Path) -> EvalRun:
@@ -139,10 +159,10 @@ def evaluation_table(eval_runs: list[EvalRun]) -> list[dict]:
     rows = []
     for run in eval_runs:
         for tracker, r in run.reports.items():
-            rows.append({"run": run.run_dir.name, "dataset": run.dataset or r.get("dataset"), "tracker": tracker,
-                         "device": run.device_of(tracker),
-                         "auc": r["auc"], "precision_20": r["precision_20"], "success_50": r["success_50"],
-                         "norm_precision": r.get("norm_precision"), "fps": r.get("fps"),
+            rows.append({"run": run.label, "benchmark": run.benchmark, "dataset": run.dataset or r.get("dataset"),
+                         "tracker": tracker, "device": run.device_of(tracker),
+                         **{k: r.get(k) for k in ("auc", "precision_20", "success_50", "norm_precision", "ao", "sr_50",
+                                                  "sr_75", "fps")},
                          "sequences": r["sequences"], "frames": r["frames"]})
     return rows
 
@@ -157,8 +177,9 @@ def seed_comparison(train_runs: list[TrainRun], training_rows: list[dict], eval_
     for run, t in zip(train_runs, training_rows):
         # Only an evaluation of this very run's checkpoint gives it a precision: the 2-process
         # run is not the 1-process checkpoint, however alike their losses look.
-        evaluated = [e for e in eval_runs if primary in e.reports and e.evaluated(run.run_dir)]
-        precision = evaluated[-1].reports[primary]["precision_20"] if evaluated else None
+        evaluated = [e for e in eval_runs if e.benchmark == "otb2015" and primary in e.reports
+                     and e.evaluated(run.run_dir)]
+        precision = evaluated[-1].reports[primary].get("precision_20") if evaluated else None
         data = (f"{t['data']} -> {evaluated[-1].dataset}" if evaluated
                 else f"{t['data']}; not evaluated (no 05_eval_otb run of this checkpoint)")
         rows.append({"name": f"ours: {t['run']}", "precision": precision, "pairs_per_s": t["pairs_per_s"],
@@ -170,15 +191,16 @@ def seed_comparison(train_runs: list[TrainRun], training_rows: list[dict], eval_
 
 def build_summary(train_dirs: list[str], eval_dirs: list[str]) -> tuple[dict, list[TrainRun], list[EvalRun]]:
     train_runs = [load_train_run(d) for d in train_dirs]
-    eval_runs = [load_eval_run(d) for d in eval_dirs]
-    sweeps = {run.run_dir.name: {k: run.sweep[k] for k in ("last", "best", "selected_by", "selection_note")}
+    eval_runs = [load_eval_run(d) for eval_dir in eval_dirs for d in eval_run_dirs(eval_dir)]
+    sweeps = {run.label: {k: run.sweep[k] for k in ("last", "best", "selected_by", "selection_note")}
               for run in eval_runs if run.sweep}
     host, training = machine(), training_table(train_runs)
     summary = {
         "machine": host,
         "training": training,
         "evaluation": evaluation_table(eval_runs),
-        "per_attribute": {run.run_dir.name: {t: r.get("per_attribute", {}) for t, r in run.reports.items()}
+        "benchmarks": benchmark_tables(eval_runs),
+        "per_attribute": {run.label: {t: r.get("per_attribute", {}) for t, r in run.reports.items()}
                           for run in eval_runs},
         "per_attribute_table": attribute_table(eval_runs),
         "epoch_sweep": sweeps,
@@ -195,7 +217,7 @@ def attribute_table(eval_runs: list[EvalRun]) -> list[dict]:
     for run in eval_runs:
         codes = sorted({a for r in run.reports.values() for a in r.get("per_attribute", {})})
         for code in codes:
-            row = {"run": run.run_dir.name, "dataset": run.dataset, "attribute": f"{attribute_name(code)} ({code})"}
+            row = {"run": run.label, "dataset": run.dataset, "attribute": f"{attribute_name(code)} ({code})"}
             for tracker, r in run.reports.items():
                 entry = r.get("per_attribute", {}).get(code)
                 if entry:
@@ -203,6 +225,29 @@ def attribute_table(eval_runs: list[EvalRun]) -> list[dict]:
                     row[tracker] = entry["auc"]
             rows.append(row)
     return rows
+
+
+def benchmark_markdown(table: dict) -> str:
+    """One benchmark's section: its name, how it was scored, our rows, the published figures beside."""
+    headers = table["headers"]
+    rename = [{**{k: v for k, v in row.items() if k not in headers}, **{headers[k]: row.get(k) for k in headers}}
+              for row in table["rows"]]
+    columns = [headers.get(c, c) for c in table["columns"]]
+    parts = [f"### {table['title']}", f"Scored by {table['scored_by']}.", *table["notes"],
+             markdown_table(rename, columns)]
+    if table["published"]:
+        published = [{**{k: v for k, v in row.items() if k not in headers}, **{headers[k]: row.get(k) for k in headers}}
+                     for row in table["published"]]
+        parts += [f"**Published SiamFC figures on {table['title']}** (typed in from each source)",
+                  markdown_table(published, [headers.get(c, c) for c in table["published_columns"]])]
+    else:
+        parts.append(f"No published SiamFC figure on {table['title']} is quoted here.")
+    return "\n\n".join(parts)
+
+
+def present_columns(rows: list[dict], columns: list[str]) -> list[str]:
+    """``columns`` that at least one row holds (a sweep table of AO runs has no AUC column)."""
+    return [c for c in columns if any(c in r for r in rows)]
 
 
 def machine_rows(info: dict) -> list[dict]:
@@ -214,8 +259,9 @@ def machine_rows(info: dict) -> list[dict]:
 
 def sweep_rows(epoch_sweep: dict) -> list[dict]:
     """The last and the best epoch of each swept run as table rows."""
-    return [{"run": run, "which": which, "epoch": sweep[which]["epoch"], "auc": sweep[which]["auc"],
-             "precision_20": sweep[which]["precision_20"], "success_50": sweep[which].get("success_50")}
+    keys = ("auc", "precision_20", "success_50", "ao", "sr_50", "sr_75")
+    return [{"run": run, "which": which, "epoch": sweep[which]["epoch"],
+             **{k: sweep[which][k] for k in keys if k in sweep[which]}}
             for run, sweep in epoch_sweep.items() for which in ("last", "best")]
 
 

@@ -40,8 +40,13 @@ def precision_plot(curves: Mapping[str, SequenceCurves], title: str = "Precision
                        "Location error threshold (px)", "Precision", (0, 50), title, "lower right")
 
 
-def save_plots(curves: Mapping[str, SequenceCurves], out_dir: str | Path) -> dict[str, Path]:
-    """``success_plots.png`` and ``precision_plots.png`` under ``out_dir`` (got10k's names)."""
+def save_plots(curves: Mapping[str, SequenceCurves], out_dir: str | Path, label: str = "",
+               suffix: str = "") -> dict[str, Path]:
+    """``success_plots.png`` and ``precision_plots.png`` under ``out_dir`` (got10k's names);
+    ``label`` names the data set in the titles, ``suffix`` goes before ``.png``."""
     out_dir = Path(out_dir)
-    return {"success": save_figure(success_plot(curves), out_dir / "success_plots.png", tight=False),
-            "precision": save_figure(precision_plot(curves), out_dir / "precision_plots.png", tight=False)}
+    on = f" on {label}" if label else ""
+    return {"success": save_figure(success_plot(curves, f"Success plots of OPE{on}"),
+                                   out_dir / f"success_plots{suffix}.png", tight=False),
+            "precision": save_figure(precision_plot(curves, f"Precision plots of OPE{on}"),
+                                     out_dir / f"precision_plots{suffix}.png", tight=False)}

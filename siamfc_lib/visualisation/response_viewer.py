@@ -40,7 +40,7 @@ class ViewerData:
     name: str
     steps: list[TrackerStep]       # steps[i] belongs to frame i + 1
     pred: np.ndarray               # (N, 4) 1-based OTB, frame 0 included
-    gt: np.ndarray                 # (N, 4)
+    gt: np.ndarray                 # (N, 4); NaN rows where the benchmark has no box (hidden, absent)
     instance_size: int = 255
 
     @property
@@ -70,8 +70,16 @@ def record_sequence(tracker: SiamFCTracker, sequence: OTBSequence, max_frames: i
             steps.append(tracker.last_step)
     finally:
         tracker.record = False
-    return ViewerData(sequence.name, steps, np.asarray(pred), np.asarray(sequence.gt[:n]),
+    return ViewerData(sequence.name, steps, np.asarray(pred), known_boxes(sequence.gt, n),
                       tracker.cfg.geometry.instance_size)
+
+
+def known_boxes(gt, n: int) -> np.ndarray:
+    """The first ``n`` ground-truth rows, NaN where there is none (GOT-10k test gives only the first)."""
+    out = np.full((n, 4), np.nan)
+    rows = np.asarray(gt, dtype=np.float64)[:n]
+    out[:len(rows)] = rows
+    return out
 
 
 # The viewer's displayed width in CSS pixels (JupyterLab's notebook column is about 1000 px).
@@ -84,6 +92,8 @@ GT_STYLE = dict(edgecolor="lime", linestyle=(0, (4, 2)), halo="black", label="gr
 
 
 def _draw_box(ax, box_otb, step: TrackerStep, size: int, style: dict) -> None:
+    if not np.all(np.isfinite(box_otb)):
+        return                      # no ground truth in this frame
     in_crop = box_in_crop(boxes.otb_to_cxcywh(box_otb), *step.crop_centre, step.crop_size, size)
     x, y, w, h = boxes.edges_xywh(in_crop)
     ax.add_patch(Rectangle((x, y), w, h, fill=False, edgecolor=style["edgecolor"], linestyle=style["linestyle"],
@@ -93,7 +103,12 @@ def _draw_box(ax, box_otb, step: TrackerStep, size: int, style: dict) -> None:
 
 def frame_title(data: ViewerData, index: int) -> str:
     frame = index + 1
-    return f"{data.name}: frame {data.frame_number(index)} of {len(data.pred)}, IoU {data.ious[frame]:.2f}"
+    return f"{data.name}: frame {data.frame_number(index)} of {len(data.pred)}, {iou_text(data, frame)}"
+
+
+def iou_text(data: ViewerData, frame: int) -> str:
+    iou = data.ious[frame]
+    return f"IoU {iou:.2f}" if np.isfinite(iou) else "no ground truth"
 
 
 def render_figure(data: ViewerData, index: int, width_px: int = DISPLAY_WIDTH_PX, scale: float = 1.0) -> Figure:
@@ -256,7 +271,7 @@ def contact_sheet_figure(data: ViewerData, indices: Sequence[int], cols: int = 3
         _draw_box(ax_img, data.gt[frame], step, data.instance_size, {**GT_STYLE, "label": None})
         _draw_box(ax_img, data.pred[frame], step, data.instance_size, {**PRED_STYLE, "label": None})
         ax_resp.imshow(step.response, cmap="jet")
-        ax_img.set_title(f"frame {data.frame_number(index)}, IoU {data.ious[frame]:.2f}", fontsize=9, loc="left")
+        ax_img.set_title(f"frame {data.frame_number(index)}, {iou_text(data, frame)}", fontsize=9, loc="left")
     fig.suptitle(f"{data.name}: search region (green dashed: ground truth, red: prediction) and response",
                  fontsize=10)
     fig.tight_layout(pad=0.4, w_pad=0.2, h_pad=1.4, rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))

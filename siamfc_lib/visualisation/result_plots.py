@@ -39,17 +39,22 @@ def attribute_comparison(reports: dict[str, dict], path: str | Path) -> Path:
     return _save(fig, path)
 
 
+SWEEP_LINES = {"auc": (("auc", "AUC"), ("precision_20", "precision@20")), "ao": (("ao", "AO"), ("sr_50", "SR0.5"))}
+
+
 def epoch_sweep(sweep: dict, path: str | Path) -> Path:
-    """AUC and precision of every evaluated epoch, the last and the best marked."""
+    """The headline (AUC, or AO on GOT-10k) and a second score of every evaluated epoch, last and best marked."""
     epochs = sorted(int(e) for e in sweep["epochs"])
     rows = [sweep["epochs"][str(e)] if str(e) in sweep["epochs"] else sweep["epochs"][e] for e in epochs]
+    key = sweep.get("selected_by", "auc")
     fig = Figure(figsize=(6, 3.8), dpi=100)
     ax = fig.subplots()
-    ax.plot(epochs, [r["auc"] for r in rows], marker="o", label="AUC")
-    ax.plot(epochs, [r["precision_20"] for r in rows], marker="s", label="precision@20")
+    for (k, label), marker in zip(SWEEP_LINES.get(key, SWEEP_LINES["auc"]), "os"):
+        ax.plot(epochs, [r[k] for r in rows], marker=marker, label=label)
     best, last = sweep["best"], sweep["last"]
-    ax.scatter([best["epoch"]], [best["auc"]], s=120, facecolors="none", edgecolors="red",
-               label=f"best by {sweep.get('selected_by', 'auc')} (test-set selection)")
+    how = "test-set selection" if sweep.get("test_set_selection", True) else "validation split"
+    ax.scatter([best["epoch"]], [best[key]], s=120, facecolors="none", edgecolors="red",
+               label=f"best by {key} ({how})")
     ax.axvline(last["epoch"], color="gray", ls="--", lw=1, label="last epoch")
     ax.set(xlabel="epoch", ylim=(0, 1), title="Epoch sweep")
     ax.grid(alpha=0.3)

@@ -28,8 +28,12 @@ _FIELDS = {
     "vid": ("seed", "vid_train_videos", "vid_val_videos", "vid_frames", "vid_frame_size", "vid_max_objects",
             "vid_lookalike_prob", "jpeg_quality"),
     "otb": ("seed", "otb_sequences", "otb_frames", "otb_frame_size", "jpeg_quality"),
+    "got10k": ("seed", "otb_frames", "otb_frame_size", "jpeg_quality", "got10k_train_videos"),
+    **{kind: ("seed", "otb_frames", "otb_frame_size", "jpeg_quality") for kind in ("lasot", "uav123", "nfs", "tc128",
+                                                                                  "dtb70")},
 }
-_TITLES = {"vid": "ILSVRC2015-VID", "otb": "OTB2015"}
+_TITLES = {"vid": "ILSVRC2015-VID", "otb": "OTB2015", "got10k": "GOT-10k", "lasot": "LaSOT", "uav123": "UAV123",
+           "nfs": "NfS", "tc128": "TColor128", "dtb70": "DTB70"}
 
 
 def fingerprint(kind: str, cfg: SyntheticConfig) -> dict:
@@ -64,8 +68,9 @@ def _readme(kind: str, cfg: SyntheticConfig, summary: dict) -> str:
         f"- seed: {cfg.seed}\n"
         + "".join(f"- {k}: {v}\n" for k, v in fingerprint(kind, cfg)["config"].items() if k != "seed")
         + "".join(f"- {k}: {v}\n" for k, v in summary.items() if not isinstance(v, dict))
-        + "\nVID boxes are tight on the visible pixels; generated=1 marks a span whose boxes are\n"
-        "still exact (flagged to exercise loaders). OTB boxes cover the whole target.\n"
+        + ("\nVID boxes are tight on the visible pixels; generated=1 marks a span whose boxes are\n"
+           "still exact (flagged to exercise loaders). OTB boxes cover the whole target.\n" if kind in ("vid", "otb")
+           else "\nBoxes cover the whole target; the per-frame labels follow what was rendered.\n")
     )
 
 
