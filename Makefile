@@ -64,7 +64,7 @@ endif
 $(STAMP): pyproject.toml Makefile $(TORCH_STAMP)
 	$(PY) -m pip install --quiet -e ".[test]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (siamfc)" >/dev/null
-	@if git rev-parse --git-dir >/dev/null 2>&1; then $(PY) -m siamfc_lib.nbhygiene --install-filter; fi
+	@if git rev-parse --git-dir >/dev/null 2>&1; then $(PY) -m siamfc_lib.nbfilter --install; fi
 	@touch $(STAMP)
 
 demo: $(STAMP)

@@ -64,21 +64,6 @@ def committed_text(text: str, stem: str | None = None) -> str:
     return nbformat.writes(nbformat.from_dict(normalise(nbformat.reads(text, as_version=4), stem))) + "\n"
 
 
-# git's clean filter for notebooks/*.ipynb (.gitattributes): what git stores and compares is the committed
-# form, so outputs, language_info and autosaves of an open JupyterLab never show as changes.
-FILTER = "siamfc-notebooks"
-
-
-def clean_filter(name: str) -> int:
-    """Read a notebook on stdin, write its committed form to stdout (unparsable input passes unchanged)."""
-    text = sys.stdin.read()
-    try:
-        sys.stdout.write(committed_text(text, Path(name).stem))
-    except Exception:  # noqa: BLE001 - a half-written file must reach git as it is, not vanish
-        sys.stdout.write(text)
-    return 0
-
-
 def pre_save_hook(model: dict, path: str, contents_manager) -> None:
     """JupyterLab's pre-save hook (``make lab``, ``make notebook``): a committed notebook under
     ``notebooks/`` is saved in its committed form, so an autosave never writes outputs into it; working
@@ -89,26 +74,11 @@ def pre_save_hook(model: dict, path: str, contents_manager) -> None:
     normalise(model["content"], Path(path).stem)
 
 
-def install_filter(python: str) -> str:
-    """Register the clean filter in this clone's git config (``make venv`` does it)."""
-    import subprocess
-
-    command = f"{python} -m siamfc_lib.nbhygiene --clean %f"
-    subprocess.run(["git", "config", f"filter.{FILTER}.clean", command], check=True)
-    return command
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Strip notebooks to their committed form (outputs, "
                                                  "execution counts, kernel and view metadata); cell ids are kept.")
     parser.add_argument("notebooks", nargs="*")
-    parser.add_argument("--clean", metavar="PATH", help="git's clean filter: stdin -> stdout for notebook PATH")
-    parser.add_argument("--install-filter", action="store_true", help="register the clean filter in git's config")
     args = parser.parse_args(argv)
-    if args.clean:
-        return clean_filter(args.clean)
-    if args.install_filter:
-        print(f"git filter {FILTER}: {install_filter(sys.executable)}")
     for path in args.notebooks:
         if normalise_file(path):
             print(f"stripped {path}")

@@ -20,6 +20,7 @@ LAYERS = [
     {"visualisation"},
     {"reporting"},
     {"pipeline", "bench", "nbhygiene"},
+    {"nbfilter"},
     {"interactive", "doctor"},
 ]
 RANK = {room: level for level, rooms in enumerate(LAYERS) for room in rooms}

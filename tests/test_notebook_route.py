@@ -90,7 +90,7 @@ def test_with_the_clean_filter_an_open_jupyterlab_never_dirties_git(tmp_path):
     shutil.copy(ROOT / ".gitattributes", repo / ".gitattributes")
     _git(repo, "init", "-q")
     env_python = f"env PYTHONPATH={ROOT} {sys.executable}"
-    _git(repo, "config", "filter.siamfc-notebooks.clean", f"{env_python} -m siamfc_lib.nbhygiene --clean %f")
+    _git(repo, "config", "filter.siamfc-notebooks.clean", f"{env_python} -m siamfc_lib.nbfilter %f")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "committed notebooks")
     for path in (repo / "notebooks").glob("*.ipynb"):
@@ -157,3 +157,15 @@ def test_the_address_printed_opens_the_interactive_copy(tmp_path):
     assert url == f"http://localhost:{port}/lab/tree/outputs/demo/interactive/05_eval_otb.ipynb?token={token}"
     added, url = interactive.address_options(ROOT, None, ["--port", "8890", "--IdentityProvider.token=abc"])
     assert added == [] and url == "http://localhost:8890/lab/tree/notebooks?token=abc"
+
+
+def test_the_filter_passes_a_notebook_through_when_it_cannot_strip_it(monkeypatch, capsys):
+    """Git must never receive an empty notebook: with the library broken (say mid-merge), the text passes."""
+    import io
+
+    from siamfc_lib import nbfilter
+
+    text = '{"cells": [], "truncated'
+    monkeypatch.setattr("sys.stdin", io.StringIO(text))
+    assert nbfilter.main(["notebooks/05_eval_otb.ipynb"]) == 0
+    assert capsys.readouterr().out == text
