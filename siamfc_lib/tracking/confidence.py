@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-LOST_BELOW = 0.4
+from ..config.video import TrackVideoConfig
+
+LOST_BELOW = TrackVideoConfig.lost_below
 
 
 def map_score(raw_map: np.ndarray) -> tuple[float, float]:
