@@ -9,13 +9,20 @@ from ..visualisation import result_plots
 from ..visualisation.otb_plots import save_plots
 from ..visualisation.training_plots import training_curves
 from .summary import build_summary
+from .tracked_videos import load_tracked_videos, tracked_video_rows
 
 
-def write_report(train_dirs: list[str], eval_dirs: list[str], out_dir: str | Path) -> tuple[dict, dict[str, Path]]:
-    """Collect the runs, save every figure as PNG under ``out_dir``; returns (summary, figures)."""
+def write_report(train_dirs: list[str], eval_dirs: list[str], out_dir: str | Path,
+                 video_dirs: list[str] | None = None) -> tuple[dict, dict[str, Path]]:
+    """Collect the runs, save every figure as PNG under ``out_dir``; returns (summary, figures).
+
+    ``video_dirs``: 07_track_video output folders; their summaries go to ``summary["tracked_videos"]``.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     summary, train_runs, eval_runs = build_summary(train_dirs, eval_dirs)
+    videos, _ = load_tracked_videos(video_dirs or [])
+    summary["tracked_videos"] = tracked_video_rows(videos)
     figures: dict[str, Path] = {}
     curves, reports = {}, {}
     for run in eval_runs:

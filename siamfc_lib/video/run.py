@@ -103,8 +103,12 @@ def _check_size(frame: Frame, first: Frame, path: str) -> None:
                          "(resize the images, or re-encode the video at one size)")
 
 
+OnFrame = Callable[[Frame, np.ndarray, float, bool], "bool | None"]
+
+
 def _track_rest(tracker: SiamFCTracker, frames, first: Frame, cfg: TrackVideoConfig, trace: ConfidenceTrace,
-                tracked: _Tracked, annotated: AnnotatedVideo | None, progress: Progress, path: str) -> None:
+                tracked: _Tracked, annotated: AnnotatedVideo | None, progress: Progress, path: str,
+                on_frame: OnFrame | None) -> None:
     for frame in frames:
         _check_size(frame, first, path)
         tracker.record = len(tracked.steps) < cfg.viewer_frames
@@ -118,6 +122,8 @@ def _track_rest(tracker: SiamFCTracker, frames, first: Frame, cfg: TrackVideoCon
         if annotated is not None:
             annotated.put(frame, box, relative, lost)
         progress.update(1, 1)
+        if on_frame is not None and on_frame(frame, box, relative, lost) is False:
+            break
     tracker.record = False
 
 
@@ -131,11 +137,12 @@ def _viewer_data(info: VideoInfo, tracked: _Tracked, trace: ConfidenceTrace, fir
 
 
 def track_video(params: Mapping[str, Any] | TrackVideoConfig, model=None, progress: bool | None = None,
-                log: Callable[[str], None] = print) -> VideoRun:
+                log: Callable[[str], None] = print, on_frame: OnFrame | None = None) -> VideoRun:
     """Track ``params.video`` from ``params.box``; outputs under ``params.out_dir`` (see the module doc).
 
-    ``model`` overrides the checkpoint (tests, benchmarks). An interrupted run (an error, Ctrl-C)
-    leaves no annotated video under its final name.
+    ``model`` overrides the checkpoint (tests, benchmarks). ``on_frame(frame, box, relative, lost)``
+    after each tracked frame, in this thread; returning False stops there (what was tracked is
+    kept). An interrupted run (an error, Ctrl-C) leaves no annotated video under its final name.
     """
     cfg = video_config(params)
     source, frames = open_frames(cfg)
@@ -158,7 +165,7 @@ def track_video(params: Mapping[str, Any] | TrackVideoConfig, model=None, progre
         bar = Progress(total, desc=f"tracking {Path(source.info.path).name}", enabled=progress, unit="frame",
                        work_unit="frame", log=log)
         bar.update(1, 1)
-        _track_rest(tracker, reader, first, cfg, trace, tracked, annotated, bar, source.info.path)
+        _track_rest(tracker, reader, first, cfg, trace, tracked, annotated, bar, source.info.path, on_frame)
         video, codec = annotated.finish() if annotated is not None else (None, None)
     except BaseException:
         if annotated is not None:
