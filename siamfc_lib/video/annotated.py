@@ -24,6 +24,7 @@ class AnnotatedVideo:
         expected = min(expected, cfg.max_frames) if expected is not None and cfg.max_frames else expected
         self.poster_at = first.index + (expected // 3 if expected else 0)     # a third of the way in
         self.poster: np.ndarray | None = None
+        self.origin = first.time            # the annotated video starts at 0 s with the first tracked frame
         self.behind = WriteBehind(self._draw, depth=max(2, cfg.read_ahead), name="annotated-video")
 
     def _draw(self, item) -> None:
@@ -31,7 +32,7 @@ class AnnotatedVideo:
         image = self.overlay.draw(frame.rgb, frame.index, frame.time, box, relative, lost)
         if self.poster is None or frame.index <= self.poster_at:
             self.poster = image
-        self.writer.write(image, frame.time)
+        self.writer.write(image, frame.time - self.origin)
 
     def put(self, frame: Frame, box, relative: float, lost: bool) -> None:
         self.behind.put((frame, np.asarray(box, dtype=np.float64), float(relative), bool(lost)))
