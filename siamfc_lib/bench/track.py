@@ -21,6 +21,7 @@ A variant that fails reports ``{"error": ...}`` instead of stopping the benchmar
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import traceback
 from typing import Callable
@@ -205,7 +206,8 @@ def main(argv: list[str] | None = None) -> dict:
     frames = args.frames or (40 if cpu else 300)
     batch_sizes = args.batch if args.batch is not None else ([4] if cpu else [16, 64])
     batch_frames = args.batch_frames or (8 if cpu else 100)
-    start = time.perf_counter()
+    start, load_before = time.perf_counter(), os.getloadavg()[0]
     runs = [measure(w, dev, frames, batch_sizes, batch_frames) for w in args.width]
     return {"device": str(dev), "device_name": device_name(dev), "torch": torch.__version__,
-            "torch_threads": torch.get_num_threads(), "runs": runs, "seconds": round(time.perf_counter() - start, 1)}
+            "torch_threads": torch.get_num_threads(), "load_average_before_after": [load_before, os.getloadavg()[0]],
+            "runs": runs, "seconds": round(time.perf_counter() - start, 1)}

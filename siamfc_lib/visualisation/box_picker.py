@@ -37,7 +37,7 @@ def box_from_widget(bboxes: list[dict]) -> list[float] | None:
     for b in reversed(bboxes or []):
         rect = [float(b.get(k, 0.0)) for k in ("x", "y", "width", "height")]
         if rect[2] > 0 and rect[3] > 0:
-            return [round(v, 1) for v in boxes.xywh0_to_otb(rect).tolist()]
+            return [int(v) if float(v).is_integer() else v for v in boxes.xywh0_to_otb(np.round(rect)).tolist()]
     return None
 
 
