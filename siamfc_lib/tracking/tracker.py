@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import cv2
 import numpy as np
 import torch
 
 from ..config.tracking import TrackerConfig
 from ..devices import Capabilities, Device, as_device, capabilities, synchronize, use_channels_last
 from ..data.crops import crop_square
+from ..data.video import open_video
 from .confidence import map_score
 from .sequence import track_sequence
 from .device_step import PyramidStep, SequenceStep
@@ -183,22 +183,8 @@ class SiamFCTracker:
 
     def track_video(self, path: str | Path, box_otb: Sequence[float], max_frames: int | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
-        """Track a video file read with ``cv2.VideoCapture`` (BGR decoded, converted to RGB)."""
-        return self.track_frames(iter_video_rgb(path, max_frames), box_otb)
+        """Track a video file or image folder, streamed (:mod:`siamfc_lib.data.video`: upright, RGB).
 
-
-def iter_video_rgb(path: str | Path, max_frames: int | None = None) -> Iterable[np.ndarray]:
-    """RGB frames of a video file; a file OpenCV cannot open is an error naming it."""
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        raise FileNotFoundError(f"OpenCV cannot open video {path}")
-    try:
-        count = 0
-        while max_frames is None or count < max_frames:
-            ok, bgr = capture.read()
-            if not ok:
-                break
-            count += 1
-            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-    finally:
-        capture.release()
+        For annotated videos, scores and the other outputs: :func:`siamfc_lib.video.run.track_video`.
+        """
+        return self.track_frames((f.rgb for f in open_video(path).frames(0, max_frames)), box_otb)
