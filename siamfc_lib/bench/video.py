@@ -11,7 +11,9 @@ speed is the point):
   annotated video, in a fresh process -> ``fps_end_to_end`` (decoding on its read-ahead thread
   included), ``fps_tracker``, peak RSS (VmHWM) and RSS samples through the run;
 * ``stream_annotated``: the same with the annotated video written, over the first
-  ``--annotated-minutes``.
+  ``--annotated-minutes``;
+* ``stream_in_turn``: as ``stream`` over that same span, but decoding each frame when the tracker
+  asks for it (``read_ahead: 0``): what reading ahead on a thread gains.
 
 ``stream_over_predecoded`` = stream ``fps_end_to_end`` / predecoded ``fps`` (the goal: at least 0.9).
 """
@@ -43,7 +45,8 @@ def sample(frame, box, relative, lost):
         samples.append([frame.index, round(status('VmRSS'), 1)])
 torch.manual_seed(0)
 run = track_video(dict(video=args['video'], box=args['box'], out_dir=args['out'], device=args['device'],
-                       viewer_frames=0, write_video=args['write_video'], max_frames=args['frames']),
+                       viewer_frames=0, write_video=args['write_video'], max_frames=args['frames'],
+                       read_ahead=args['read_ahead']),
                   model=build_model(width=args['width']), log=lambda s: None, on_frame=sample)
 print(json.dumps({'frames': len(run.boxes), 'fps_end_to_end': run.summary['fps_end_to_end'],
                   'fps_tracker': run.summary['fps_tracker'], 'peak_rss_mb': round(status('VmHWM'), 1),
@@ -103,9 +106,9 @@ def predecoded(video: Path, box: list[float], width: float, subset: int, device:
 
 
 def stream(video: Path, box: list[float], width: float, frames: int | None, write_video: bool, device: str,
-           out: Path) -> dict:
+           out: Path, read_ahead: int = 8) -> dict:
     args = {"video": str(video), "box": box, "width": width, "frames": frames, "write_video": write_video,
-            "device": device, "out": str(out), "every": 600}
+            "device": device, "out": str(out), "every": 600, "read_ahead": read_ahead}
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(args)], capture_output=True, text=True)
     if done.returncode != 0:
@@ -136,9 +139,10 @@ def main(argv: list[str] | None = None) -> dict:
         base = predecoded(video, box, width, args.subset, args.device)
         plain = stream(video, box, width, None, False, args.device, cache / f"bench_video_out_{width:g}")
         drawn = stream(video, box, width, annotated, True, args.device, cache / f"bench_video_annotated_{width:g}")
+        in_turn = stream(video, box, width, annotated, False, args.device, cache / f"bench_video_in_turn_{width:g}", 0)
         ratio = plain.get("fps_end_to_end", 0) / base["fps"] if base["fps"] else None
         runs.append({"width": width, "predecoded": base, "stream": plain, "stream_annotated": drawn,
-                     "stream_over_predecoded": round(ratio, 3) if ratio is not None else None})
+                     "stream_in_turn": in_turn, "stream_over_predecoded": round(ratio, 3) if ratio is not None else None})
     return {"video": str(video), "minutes": args.minutes, "frames": int(round(args.minutes * 60 * args.fps)),
             "video_made_s": round(made_s, 1), "device": args.device, "cpu": cpu_model(),
             "torch_threads": torch.get_num_threads(), "load_average_before_after": [load_before[0], os.getloadavg()[0]],
