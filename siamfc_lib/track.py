@@ -82,7 +82,8 @@ def live_window(lost_below: float):
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m siamfc_lib.track", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m siamfc_lib.track", description=(
+        "Track a target through a video file or image folder with a trained SiamFC (07_track_video's twin)."))
     p.add_argument("video", help="a video file (mp4, avi, mov, mkv, webm, ...) or a folder of images")
     p.add_argument("--box", help="x,y,w,h of the target in the first tracked frame, 1-based pixels (OTB); "
                                  "omitted: draw it (needs a display)")
