@@ -52,6 +52,13 @@ class VideoInfo:
     codec: str           # FFmpeg's decoder name, or "images"
     rotation: int = 0    # quarter turns applied, in degrees counter-clockwise (FFmpeg's display matrix)
 
+    def frames_from(self, start: int, count: int | None = None) -> int | None:
+        """How many frames ``frames(start, count)`` should give, where the count is known."""
+        if self.frames is None:
+            return count
+        left = max(0, self.frames - start)
+        return min(left, count) if count is not None else left
+
 
 def natural_key(name: str) -> list:
     """``frame2`` before ``frame10``: digit runs compare as numbers."""

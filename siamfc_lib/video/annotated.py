@@ -20,8 +20,7 @@ class AnnotatedVideo:
         out_w, out_h = even_size(width, height, cfg.video_max_side)
         self.writer = VideoWriter(path, out_w, out_h, fps=info.fps)
         self.overlay = VideoOverlay((width, height), (out_w, out_h), cfg.lost_below)
-        expected = None if info.frames is None else max(1, info.frames - cfg.start_frame)
-        expected = min(expected, cfg.max_frames) if expected is not None and cfg.max_frames else expected
+        expected = info.frames_from(cfg.start_frame, cfg.max_frames)
         self.poster_at = first.index + (expected // 3 if expected else 0)     # a third of the way in
         self.poster: np.ndarray | None = None
         self.origin = first.time            # the annotated video starts at 0 s with the first tracked frame

@@ -160,9 +160,7 @@ def track_video(params: Mapping[str, Any] | TrackVideoConfig, model=None, progre
         if cfg.write_video:
             annotated = AnnotatedVideo(Path(cfg.out_dir) / "tracked.mp4", source.info, first, cfg)
             annotated.put(first, box, 1.0, False)
-        total = None if source.info.frames is None else max(0, source.info.frames - cfg.start_frame)
-        total = min(total, cfg.max_frames) if total is not None and cfg.max_frames else total
-        bar = Progress(total, desc=f"tracking {Path(source.info.path).name}", enabled=progress, unit="frame",
+        bar = Progress(source.info.frames_from(cfg.start_frame, cfg.max_frames), desc=f"tracking {Path(source.info.path).name}", enabled=progress, unit="frame",
                        work_unit="frame", log=log)
         bar.update(1, 1)
         _track_rest(tracker, reader, first, cfg, trace, tracked, annotated, bar, source.info.path, on_frame)
