@@ -39,6 +39,8 @@ PROVIDERS = {
                   "pass a .pth file or a training run_dir",
     "train_run": "03_train_1p / 04_train_8p write summary.json at the end of training (`make demo` for "
                  "outputs/demo/train_1p and outputs/demo/train_2p)",
+    "video": "pass a video file (mp4, avi, mov, mkv, webm) or a folder of images; `make demo` renders one "
+             "embedded sequence as outputs/demo/video/<sequence>.mp4",
     "eval_run": "05_eval_otb writes it (`make demo` for outputs/demo/eval, or "
                 "`papermill notebooks/05_eval_otb.ipynb out.ipynb -f params/demo/05_eval_otb.yaml`)",
 }

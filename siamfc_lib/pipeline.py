@@ -19,7 +19,8 @@ from .config import load_params
 from .io_utils import atomic_write_text
 from .paths import project_root
 
-NOTEBOOKS = ("01_curate", "02_lmdb", "03_train_1p", "04_train_8p", "05_eval_otb", "06_results")
+# 07 runs before 06: the report (06) shows 07's tracked video beside the evaluation.
+NOTEBOOKS = ("01_curate", "02_lmdb", "03_train_1p", "04_train_8p", "05_eval_otb", "07_track_video", "06_results")
 
 
 def export_html(notebook: Path, html: Path | None = None, title: str | None = None, code: bool = True) -> Path:

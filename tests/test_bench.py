@@ -18,6 +18,9 @@ CASES = {
                "--workers", "0", "--crops", "32"], ["results"]),
     "track": (["--device", "cpu", "--width", "0.25", "--frames", "4", "--batch", "2", "--batch-frames", "3"],
               ["runs"]),
+    "video": (["--minutes", "0.02", "--fps", "10", "--width", "0.125", "--subset", "5", "--annotated-minutes", "0.01",
+               "--cache", "{tmp}"],
+              ["runs", "video", "cpu"]),
     "eval": (["--device", "cpu", "--sequences", "2", "--frames", "5", "--baselines", "kcf", "--paper-width", "0.25",
               "--models", "2"], ["throughput", "projection_paper_05", "device"]),
 }
@@ -40,8 +43,9 @@ def _last_json(text: str) -> dict:
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_benchmark_prints_json_with_its_figures(name, capsys):
+def test_benchmark_prints_json_with_its_figures(name, capsys, tmp_path):
     args, keys = CASES[name]
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     assert bench_main([name, *args]) == 0
     result = _last_json(capsys.readouterr().out)
     for key in keys:

@@ -89,13 +89,13 @@ def test_sequence_step_uploads_to_any_accelerator_not_only_cuda():
 
     seen = {}
 
-    def fake_step(frame, theta, pad, kernel):
-        seen.update(frame=frame.device, theta=theta.device)
-        return torch.tensor([[1, 2, 3]])
+    def fake_step(frame, theta, pad, kernel, with_scores=False):
+        seen.update(frame=frame.device, theta=theta.device, with_scores=with_scores)
+        return torch.tensor([[1.0, 2.0, 3.0, 4.5, 6.25]])
 
     seq = SequenceStep(SimpleNamespace(device=torch.device("meta"), caps=capabilities("npu")), cuda_graphs=True)
     seq.step = fake_step
     seq.pad, seq.kernel = torch.zeros(1, 3, device="meta"), torch.zeros(1, 4, 6, 6, device="meta")
-    assert seq.locate(np.zeros((24, 32, 3), np.uint8), np.zeros((3, 2, 3), np.float32)) == (1, 2, 3)
-    assert seen == {"frame": torch.device("meta"), "theta": torch.device("meta")}
+    assert seq.locate(np.zeros((24, 32, 3), np.uint8), np.zeros((3, 2, 3), np.float32)) == (1, 2, 3, 4.5, 6.25)
+    assert seen == {"frame": torch.device("meta"), "theta": torch.device("meta"), "with_scores": True}
     assert not seq.cuda_graphs  # graphs are CUDA-only

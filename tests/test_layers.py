@@ -18,10 +18,11 @@ LAYERS = [
     {"tracking", "training"},
     {"evaluation", "weights"},
     {"visualisation"},
+    {"video"},
     {"reporting"},
     {"pipeline", "bench", "nbhygiene"},
     {"nbfilter"},
-    {"interactive", "doctor"},
+    {"interactive", "doctor", "track"},
 ]
 RANK = {room: level for level, rooms in enumerate(LAYERS) for room in rooms}
 LONGEST_FUNCTION = 60

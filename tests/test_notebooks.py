@@ -19,7 +19,8 @@ CONTRACT = {
                     "run_dir", "resume"},
     "05_eval_otb": {"otb_root", "checkpoint", "device", "sequences", "run_dir", "baselines", "benchmark",
                     "benchmark_root"},
-    "06_results": {"train_dirs", "eval_dirs", "out_dir"},
+    "06_results": {"train_dirs", "eval_dirs", "out_dir", "video_dirs"},
+    "07_track_video": {"video", "box", "checkpoint", "start_frame", "max_frames", "device", "out_dir"},
 }
 CONTRACT["04_train_8p"] = CONTRACT["03_train_1p"] | {"npus", "nnodes", "node_rank", "master_addr", "master_port"}
 
@@ -93,7 +94,7 @@ def _relocate(params: dict, out: Path) -> dict:
 @pytest.mark.notebooks
 @pytest.mark.slow
 def test_smoke_pipeline_executes_every_notebook(tmp_path):
-    """01 -> 06 in order on the smoke profile, as `make demo` runs them on demo."""
+    """01 -> 07 in the pipeline's order on the smoke profile, as `make demo` runs them on demo."""
     for stem in PRESENT:
         params = _relocate(load_params(ROOT / "params" / "smoke" / f"{stem}.yaml"), tmp_path)
         out = tmp_path / "notebooks" / f"{stem}.ipynb"

@@ -128,3 +128,23 @@ def test_html_shows_the_viewer_png_not_a_cdn_widget(tmp_path):
     assert f'src="data:image/png;base64,{png}"' in html
     assert '<script type="application/vnd.jupyter.widget-view+json">' not in html
     assert path.with_suffix(".html").stat().st_mode & 0o777 == 0o644
+
+
+def test_report_lists_tracked_videos_and_notes_a_missing_one(runs, tmp_path):
+    """06 shows 07's runs (video_dirs); a folder 07 has not written is a note, not an error."""
+    from siamfc_lib.reporting.report import write_report
+    from siamfc_lib.reporting.tracked_videos import load_tracked_videos
+
+    video_dir = tmp_path / "video" / "Board"
+    video_dir.mkdir(parents=True)
+    (video_dir / "summary.json").write_text(json.dumps({
+        "video": "outputs/demo/video/Board.mp4", "frames_tracked": 57, "fps_tracker": 40.1, "fps_end_to_end": 35.2,
+        "device": "cpu", "confidence": {"frames_likely_lost": 9}, "codec": "libx264",
+        "files": {"video": "tracked.mp4", "poster": "poster.jpg"}}))
+    videos, missing = load_tracked_videos([str(video_dir), str(tmp_path / "never")])
+    assert [v["paths"]["video"] for v in videos] == [video_dir / "tracked.mp4"] and missing == [str(tmp_path / "never")]
+    summary, _ = write_report([str(runs / "train_1p")], [str(runs / "eval")], tmp_path / "results",
+                              [str(video_dir), str(tmp_path / "never")])
+    assert summary["tracked_videos"] == [{"video": "Board.mp4", "frames": 57, "fps_tracker": 40.1,
+                                          "fps_end_to_end": 35.2, "device": "cpu", "likely_lost": 9,
+                                          "codec": "libx264", "out_dir": str(video_dir)}]

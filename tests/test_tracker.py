@@ -135,7 +135,7 @@ def test_video_helper(model, tmp_path):
     writer.release()
     out, times = SiamFCTracker(model, TrackerConfig(), "cpu").track_video(path, gt[0])
     assert out.shape == (6, 4)
-    with pytest.raises(FileNotFoundError, match="missing.avi"):
+    with pytest.raises(FileNotFoundError, match="missing.avi does not exist"):
         SiamFCTracker(model, TrackerConfig(), "cpu").track_video(tmp_path / "missing.avi", gt[0])
 
 

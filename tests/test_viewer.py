@@ -135,3 +135,21 @@ def test_a_reopened_notebook_is_told_to_run_the_viewer_cell_again(viewer_data, m
     monkeypatch.delenv("SIAMFC_NO_PROGRESS", raising=False)
     response_viewer.display_viewer(make_viewer(viewer_data))
     assert any("run this cell again" in str(getattr(o, "data", "")) for o in shown[1:])
+
+
+def test_viewer_on_a_video_without_ground_truth_numbers_frames_as_the_video_does(viewer_data):
+    """07: no ground truth, frames counted from the video's start_frame (0-based), the score in the title."""
+    from dataclasses import replace
+
+    from siamfc_lib.visualisation.response_viewer import frame_title
+
+    video = replace(viewer_data, name="clip.mp4", gt=None, first_frame=40,
+                    scores=np.linspace(1.0, 0.5, len(viewer_data.pred)))
+    assert video.ious is None and video.frame_number(0) == 41 and video.index_of(41) == 0
+    assert frame_title(video, 0) == f"clip.mp4: frame 41 of {40 + len(video.pred) - 1}, score {video.scores[1]:.2f}"
+    viewer = make_viewer(video)
+    assert (viewer.slider.min, viewer.slider.value) == (41, 41)
+    assert viewer.slider.max == video.frame_number(len(video) - 1)
+    viewer.slider.value = 43
+    assert viewer.index == 2 and viewer.image.value
+    assert render_frame(video, 1, width_px=300).shape[2] == 3

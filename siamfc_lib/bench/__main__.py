@@ -1,4 +1,4 @@
-"""``python -m siamfc_lib.bench {curate,lmdb,loader,train,track,eval,scale,all}``: JSON to stdout.
+"""``python -m siamfc_lib.bench {curate,lmdb,loader,train,track,eval,scale,video,all}``: JSON to stdout.
 
 Each benchmark lives in ``siamfc_lib/bench/<name>.py`` with ``main(argv) -> dict``.
 ``same_outputs OLD NEW`` compares two pipeline output trees (exit status 1 when they differ).
@@ -9,11 +9,11 @@ import importlib
 import json
 import sys
 
-BENCHES = ("curate", "lmdb", "loader", "train", "track", "eval", "scale", "train_memory", "demo_quality",
+BENCHES = ("curate", "lmdb", "loader", "train", "track", "eval", "scale", "video", "train_memory", "demo_quality",
            "same_outputs", "demo_record")
-# demo_quality trains the demo per seed (tens of minutes), train_memory runs 03 six times; same_outputs and
-# demo_record read demo outputs.
-NOT_IN_ALL = ("demo_quality", "same_outputs", "demo_record", "train_memory")
+# demo_quality trains the demo per seed (tens of minutes), train_memory runs 03 six times; video makes and tracks a
+# 10-minute video (about 15 minutes on 2 cores); same_outputs and demo_record read demo outputs.
+NOT_IN_ALL = ("demo_quality", "same_outputs", "demo_record", "train_memory", "video")
 
 
 def main(argv: list[str] | None = None) -> int:

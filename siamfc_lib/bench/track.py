@@ -8,6 +8,11 @@ decoding either):
 * ``device_step_ms``: the device path's step with its inputs already on the device (graph
   replay or eager call + one synchronize);
 * ``model_only``: backbone + head on a (3, 3, 255, 255) batch (fp32, and bf16 on CUDA);
+* ``host_path`` (CPU): ``update()`` and the network alone on the same frame's crops, timed in
+  turn frame after frame, so load from other work hits both alike; ``network_share`` is
+  median network / median update (the goal is at least 0.9 at width 1.0), with the update's
+  other stages timed the same way (crops, input tensor, bicubic upsampling, peak search,
+  confidence, state update);
 * ``batched``: :class:`~siamfc_lib.tracking.batched.BatchedSiamFC` over N sequences at once
   (total frames/s, and per sequence).
 
@@ -16,6 +21,7 @@ A variant that fails reports ``{"error": ...}`` instead of stopping the benchmar
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import traceback
 from typing import Callable
@@ -27,6 +33,9 @@ from ..config.tracking import TrackerConfig
 from ..devices import Device, device_name, resolve_device, synchronize
 from ..model import build_model
 from ..tracking.batched import BatchedSiamFC
+from ..tracking.confidence import map_score
+from ..tracking.response import host_peak, upsample_bicubic
+from ..tracking.search_crops import warp_crops
 from ..tracking.tracker import SiamFCTracker
 
 
@@ -81,7 +90,7 @@ def single(width: float, dev: Device, frames: int, crop_backend: str, cuda_graph
             if step._graph is not None:
                 out["device_step_ms"] = _median_ms(step._graph.replay, dev, 200)
             else:
-                run = lambda: step.step(step.frame, step.theta, step.pad, step.kernel)  # noqa: E731
+                run = lambda: step.step(step.frame, step.theta, step.pad, step.kernel, with_scores=True)  # noqa: E731
                 out["device_step_ms"] = _median_ms(run, dev, 50 if dev.kind != "cpu" else 5)
         out["cuda_graph_used"] = step._graph is not None
         if step.graph_error:
@@ -98,6 +107,51 @@ def model_only(width: float, dev: Device, amp: str | None, repeats: int) -> dict
     with torch.inference_mode():
         ms = _median_ms(lambda: tracker.model.head(tracker.kernel, tracker.pyramid.features(x)), dev, repeats)
     return {"step_ms": ms, "fps": round(1000.0 / ms, 2)}
+
+
+def _host_stages(tracker: SiamFCTracker, frame: np.ndarray) -> dict[str, float]:
+    """The CPU update's stages, each timed (seconds), on a copy of the state: what ``update`` does."""
+    cfg, state = tracker.cfg, tracker.state
+    sides = state.search_side * tracker.scales
+    marks = [time.perf_counter()]
+    crops = warp_crops(frame, *state.centre, sides, cfg.geometry.instance_size, state.pad_color)
+    marks.append(time.perf_counter())
+    x = tracker._to_input(crops)
+    marks.append(time.perf_counter())
+    raw = tracker.model.head(tracker.kernel, tracker.pyramid.features(x))
+    marks.append(time.perf_counter())
+    up = upsample_bicubic(raw, cfg.response_up).cpu().numpy()
+    marks.append(time.perf_counter())
+    best, _, row, col = host_peak(up, tracker.window, cfg.scale_penalty, cfg.window_influence)
+    marks.append(time.perf_counter())
+    map_score(raw[best].numpy())
+    marks.append(time.perf_counter())
+    type(state)(**vars(state)).move(best, row, col, sides, tracker.scales, cfg)
+    marks.append(time.perf_counter())
+    names = ("crops", "input_tensor", "network", "upsample", "peak_search", "confidence", "state_update")
+    return {name: marks[i + 1] - marks[i] for i, name in enumerate(names)}
+
+
+def host_path(width: float, frames: int) -> dict:
+    """CPU ``update()`` against the network alone, interleaved frame by frame (see the module doc)."""
+    torch.manual_seed(0)
+    tracker = SiamFCTracker(build_model(width=width), TrackerConfig(), "cpu", crop_backend="warp")
+    images, gts = synthetic_frames(frames + 6)
+    tracker.track_frames(images[:8], gts[0])          # warm-up
+    tracker.init(images[0], gts[0])
+    updates, stages = [], []
+    with torch.inference_mode():
+        for image in images[1:]:
+            stages.append(_host_stages(tracker, image))
+            start = time.perf_counter()
+            tracker.update(image)
+            updates.append(time.perf_counter() - start)
+    updates, stages = updates[5:], stages[5:]
+    median = {k: round(1000 * float(np.median([s[k] for s in stages])), 3) for k in stages[0]}
+    update_ms = 1000 * float(np.median(updates))
+    return {"frames": len(updates), "update_ms": round(update_ms, 3), "network_ms": median["network"],
+            "network_share": round(median["network"] / update_ms, 3),
+            "outside_network_ms": round(update_ms - median["network"], 3), "stages_ms": median}
 
 
 def batched(width: float, dev: Device, sequences: int, frames: int, amp: str | None) -> dict:
@@ -130,8 +184,11 @@ def measure(width: float, dev: Device, frames: int, batch_sizes: list[int], batc
     batch = {str(b): guarded(lambda b=b: batched(width, dev, b, batch_frames, "bf16" if cuda else None))
              for b in batch_sizes}
     default = runs["graphs_fp32" if cuda else "warp_fp32"]
-    return {"width": width, "fps_end_to_end": default.get("fps_end_to_end"), "single": runs,
-            "model_only": model, "batched_bf16" if cuda else "batched_fp32": batch}
+    out = {"width": width, "fps_end_to_end": default.get("fps_end_to_end"), "single": runs,
+           "model_only": model, "batched_bf16" if cuda else "batched_fp32": batch}
+    if dev.kind == "cpu":
+        out["host_path"] = guarded(lambda: host_path(width, frames))
+    return out
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -149,7 +206,8 @@ def main(argv: list[str] | None = None) -> dict:
     frames = args.frames or (40 if cpu else 300)
     batch_sizes = args.batch if args.batch is not None else ([4] if cpu else [16, 64])
     batch_frames = args.batch_frames or (8 if cpu else 100)
-    start = time.perf_counter()
+    start, load_before = time.perf_counter(), os.getloadavg()[0]
     runs = [measure(w, dev, frames, batch_sizes, batch_frames) for w in args.width]
     return {"device": str(dev), "device_name": device_name(dev), "torch": torch.__version__,
-            "torch_threads": torch.get_num_threads(), "runs": runs, "seconds": round(time.perf_counter() - start, 1)}
+            "torch_threads": torch.get_num_threads(), "load_average_before_after": [load_before, os.getloadavg()[0]],
+            "runs": runs, "seconds": round(time.perf_counter() - start, 1)}

@@ -10,6 +10,7 @@ from ..visualisation.benchmark_plots import save_benchmark_plots
 from ..visualisation.canvas import shown
 from ..visualisation.training_plots import training_curves
 from .summary import build_summary
+from .tracked_videos import load_tracked_videos, tracked_video_rows
 
 
 def figure_key(benchmark: str, kind: str) -> str:
@@ -40,11 +41,17 @@ def _benchmark_figures(summary: dict, eval_runs: list, out_dir: Path) -> dict[st
     return figures
 
 
-def write_report(train_dirs: list[str], eval_dirs: list[str], out_dir: str | Path) -> tuple[dict, dict[str, Path]]:
-    """Collect the runs, save every figure as PNG under ``out_dir``; returns (summary, figures)."""
+def write_report(train_dirs: list[str], eval_dirs: list[str], out_dir: str | Path,
+                 video_dirs: list[str] | None = None) -> tuple[dict, dict[str, Path]]:
+    """Collect the runs, save every figure as PNG under ``out_dir``; returns (summary, figures).
+
+    ``video_dirs``: 07_track_video output folders; their summaries go to ``summary["tracked_videos"]``.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     summary, train_runs, eval_runs = build_summary(train_dirs, eval_dirs)
+    videos, _ = load_tracked_videos(video_dirs or [])
+    summary["tracked_videos"] = tracked_video_rows(videos)
     figures = _benchmark_figures(summary, eval_runs, out_dir)
     reports = {}
     for run in eval_runs:

@@ -33,7 +33,7 @@ from ..devices import Capabilities, as_device, synchronize
 from .device_step import PyramidStep
 from .frames import FrameFeed, FramePool
 from .response import hann_window, host_peak, scale_factors, upsample_bicubic
-from .search_crops import pyramid_theta, warp_crops
+from .search_crops import crops_to_input, pyramid_theta, warp_crops
 from .state import TrackState
 from .tracker import crop_backend_for, placement, use_channels_last
 
@@ -122,8 +122,8 @@ class MultiSiamFC:
         sides = [t.state.search_side * self.scales for t in tracks]
         crops = np.concatenate([warp_crops(im, *t.state.centre, sd, size, t.state.pad_color)
                                 for t, im, sd in zip(tracks, images, sides)])
-        x = torch.from_numpy(crops).to(self.device).permute(0, 3, 1, 2).float()
-        feats = model.pyramid.features(x)
+        layout = torch.channels_last if model.pyramid.channels_last else torch.contiguous_format
+        feats = model.pyramid.features(crops_to_input(crops, self.device, layout))
         raw = torch.cat([model.model.head(t.kernel, feats[i * s:(i + 1) * s]) for i, t in enumerate(tracks)])
         up = upsample_bicubic(raw, cfg.response_up).cpu().numpy()
         out = []

@@ -17,6 +17,7 @@ import torch
 
 from ..config.tracking import TrackerConfig
 from ..devices import Capabilities, autocast, autocast_dtype, capabilities
+from .confidence import map_scores
 from .response import hann_window, locate_peaks, scale_penalties
 from .search_crops import sample_pyramid
 
@@ -58,13 +59,21 @@ class PyramidStep:
             return self.model.backbone(x).float()
 
     def __call__(self, frames_u8: torch.Tensor, theta: torch.Tensor, pad: torch.Tensor,
-                 kernels: torch.Tensor, frame_hw: torch.Tensor | None = None) -> torch.Tensor:
-        """``kernels``: (1, C, k, k) shared by all, or (B*S, C, k, k) one per crop -> (B, 3) int64."""
+                 kernels: torch.Tensor, frame_hw: torch.Tensor | None = None, with_scores: bool = False
+                 ) -> torch.Tensor:
+        """``kernels``: (1, C, k, k) shared by all, or (B*S, C, k, k) one per crop -> (B, 3) int64.
+
+        ``with_scores``: (B, 5) float32 ``[scale, row, col, score, sharpness]`` instead (the
+        indices are exact in float32), so one read-back brings the confidence too.
+        """
         b, s = theta.shape[:2]
         x = sample_pyramid(frames_u8, theta, pad, self.cfg.geometry.instance_size, frame_hw, self.channels_last)
         raw = self.model.head(kernels, self.features(x))
         raw = raw.reshape(b, s, 1, raw.shape[-2], raw.shape[-1])
-        return locate_peaks(raw, self.window, self.penalties, self.cfg.response_up, self.cfg.window_influence)
+        peaks = locate_peaks(raw, self.window, self.penalties, self.cfg.response_up, self.cfg.window_influence)
+        if not with_scores:
+            return peaks
+        return torch.cat([peaks.float(), map_scores(raw, peaks[:, 0])], dim=1)
 
 
 class SequenceStep:
@@ -110,17 +119,18 @@ class SequenceStep:
             side.wait_stream(torch.cuda.current_stream(self.device))
             with torch.cuda.stream(side):
                 for _ in range(3):
-                    self.step(self.frame, self.theta, self.pad, self.kernel)
+                    self.step(self.frame, self.theta, self.pad, self.kernel, with_scores=True)
             torch.cuda.current_stream(self.device).wait_stream(side)
             graph = torch.cuda.CUDAGraph()
             with torch.cuda.graph(graph):
-                self.out = self.step(self.frame, self.theta, self.pad, self.kernel)
+                self.out = self.step(self.frame, self.theta, self.pad, self.kernel, with_scores=True)
             self._graph = graph
         except Exception as exc:  # noqa: BLE001 - any failure: run eagerly instead
             self.graph_error = f"{type(exc).__name__}: {exc}"
             self.cuda_graphs, self._graph, self.out = False, None, None
 
-    def locate(self, frame_rgb: np.ndarray, theta: np.ndarray) -> tuple[int, int, int]:
+    def locate(self, frame_rgb: np.ndarray, theta: np.ndarray) -> tuple[int, int, int, float, float]:
+        """``(scale, row, col, score, sharpness)`` of one frame, read back in one copy."""
         if self._shape != frame_rgb.shape:
             self._buffers(frame_rgb.shape, theta.shape)
         if self.accelerator:
@@ -135,6 +145,6 @@ class SequenceStep:
             self._graph.replay()
             out = self.out
         else:
-            out = self.step(self.frame, self.theta, self.pad, self.kernel)
-        scale, row, col = out[0].tolist()     # the one host sync per frame
-        return int(scale), int(row), int(col)
+            out = self.step(self.frame, self.theta, self.pad, self.kernel, with_scores=True)
+        scale, row, col, score, sharpness = out[0].tolist()     # the one host sync per frame
+        return int(scale), int(row), int(col), score, sharpness

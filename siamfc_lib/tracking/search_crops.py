@@ -23,6 +23,21 @@ def warp_crops(frame: np.ndarray, cx: float, cy: float, sizes: np.ndarray, out_s
     return np.stack([crop_square(frame, cx, cy, float(s), out_size, pad_color) for s in sizes])
 
 
+def crops_to_input(crops: np.ndarray, device: torch.device,
+                   memory_format: torch.memory_format = torch.channels_last) -> torch.Tensor:
+    """(N, H, W, 3) uint8 crops -> (N, 3, H, W) float32 network input on ``device``.
+
+    On the CPU NumPy converts (one thread, exact): torch's two-thread conversion of this small
+    array stalls whenever a core is busy elsewhere (measured 0.2 ms idle, 2-6 ms under load).
+    Elsewhere the uint8 crops travel (4x fewer bytes) and are converted on the device.
+    """
+    if device.type == "cpu":
+        t = torch.from_numpy(crops.astype(np.float32)).permute(0, 3, 1, 2)
+    else:
+        t = torch.from_numpy(crops).to(device).permute(0, 3, 1, 2).float()
+    return t.contiguous(memory_format=memory_format)
+
+
 def frame_to_device(frame: np.ndarray, device: torch.device) -> torch.Tensor:
     """HWC uint8 -> (1, 3, H, W) float32 on ``device`` (one upload per frame). The frame sits in
     pageable memory, so the copy blocks: queued asynchronously, it could read a freed buffer."""

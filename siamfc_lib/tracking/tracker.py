@@ -22,17 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import cv2
 import numpy as np
 import torch
 
 from ..config.tracking import TrackerConfig
 from ..devices import Capabilities, Device, as_device, capabilities, set_current, synchronize, use_channels_last
 from ..data.crops import crop_square
+from ..data.video import open_video
+from .confidence import map_score
 from .sequence import track_sequence
 from .device_step import PyramidStep, SequenceStep
 from .response import hann_window, host_peak, scale_factors, upsample_bicubic
-from .search_crops import frame_to_device, grid_crops, pyramid_theta, warp_crops
+from .search_crops import crops_to_input, frame_to_device, grid_crops, pyramid_theta, warp_crops
 from .state import TrackState
 
 
@@ -70,6 +71,8 @@ class SiamFCTracker:
     ``crop_backend``: "auto" (warp on CPU, grid on accelerators), "warp" or "grid"; "grid"
     runs the whole step on the device (``record=True`` takes the host path, it needs crops).
     ``record=True`` keeps a :class:`TrackerStep` in ``last_step`` after each update.
+    ``last_score``: ``(score, sharpness)`` of the chosen response map after each update, on both
+    paths (:mod:`siamfc_lib.tracking.confidence`); it never changes the boxes.
     ``channels_last`` (None: where the device supports it): measured 1.2-1.7x faster on this
     project's 2-core CPU; NPUs accept only contiguous tensors.
     ``cuda_graphs`` (None: where the device has them) replays the device step as a graph.
@@ -102,11 +105,11 @@ class SiamFCTracker:
         self.device_step = SequenceStep(self.pyramid, self.caps.cuda_graphs if cuda_graphs is None else cuda_graphs)
         self.state: TrackState | None = None
         self.last_step: TrackerStep | None = None
+        self.last_score: tuple[float, float] | None = None
 
     # --- helpers -------------------------------------------------------------------------
     def _to_input(self, crops_hwc: np.ndarray) -> torch.Tensor:
-        t = torch.from_numpy(crops_hwc).to(self.device).permute(0, 3, 1, 2).float()
-        return t.contiguous(memory_format=self.memory_format)
+        return crops_to_input(crops_hwc, self.device, self.memory_format)
 
     # --- public API ----------------------------------------------------------------------
     @torch.inference_mode()
@@ -146,6 +149,7 @@ class SiamFCTracker:
         raw, crops, sides = self.responses(frame_rgb)
         up = upsample_bicubic(raw, cfg.response_up).cpu().numpy()
         best, response, row, col = host_peak(up, self.window, cfg.scale_penalty, cfg.window_influence)
+        self.last_score = map_score(raw[best].float().cpu().numpy())
         if self.record:
             crop = crops[best] if crops is not None else crop_square(
                 frame_rgb, *st.centre, float(sides[best]), geo.instance_size, st.pad_color)
@@ -157,8 +161,19 @@ class SiamFCTracker:
         st = self.state
         sides = st.search_side * self.scales
         theta = pyramid_theta(st.centre[None], sides[None], frame_rgb.shape[:2], self.cfg.geometry.instance_size)
-        best, row, col = self.device_step.locate(frame_rgb, theta)
+        best, row, col, score, sharpness = self.device_step.locate(frame_rgb, theta)
+        self.last_score = (score, sharpness)
         return st.move(best, row, col, sides, self.scales, self.cfg)
+
+    @torch.inference_mode()
+    def first_frame_score(self, frame_rgb: np.ndarray) -> float:
+        """After ``init``: the exemplar's score on its own frame (centre scale), where the box is known.
+
+        The reference of :class:`~siamfc_lib.tracking.confidence.ConfidenceTrace`; one extra
+        forward pass, and the state is not moved.
+        """
+        raw, _, _ = self.responses(frame_rgb)
+        return map_score(raw[(len(self.scales) - 1) // 2].float().cpu().numpy())[0]
 
     def track_frames(self, frames: Iterable[np.ndarray | str | Path], box_otb: Sequence[float]
                      ) -> tuple[np.ndarray, np.ndarray]:
@@ -170,22 +185,8 @@ class SiamFCTracker:
 
     def track_video(self, path: str | Path, box_otb: Sequence[float], max_frames: int | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
-        """Track a video file read with ``cv2.VideoCapture`` (BGR decoded, converted to RGB)."""
-        return self.track_frames(iter_video_rgb(path, max_frames), box_otb)
+        """Track a video file or image folder, streamed (:mod:`siamfc_lib.data.video`: upright, RGB).
 
-
-def iter_video_rgb(path: str | Path, max_frames: int | None = None) -> Iterable[np.ndarray]:
-    """RGB frames of a video file; a file OpenCV cannot open is an error naming it."""
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        raise FileNotFoundError(f"OpenCV cannot open video {path}")
-    try:
-        count = 0
-        while max_frames is None or count < max_frames:
-            ok, bgr = capture.read()
-            if not ok:
-                break
-            count += 1
-            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-    finally:
-        capture.release()
+        For annotated videos, scores and the other outputs: :func:`siamfc_lib.video.run.track_video`.
+        """
+        return self.track_frames((f.rgb for f in open_video(path).frames(0, max_frames)), box_otb)

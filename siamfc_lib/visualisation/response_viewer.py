@@ -35,27 +35,34 @@ from ..tracking.tracker import SiamFCTracker, TrackerStep
 
 @dataclass
 class ViewerData:
-    """Per-frame records of one tracked sequence (frame 0, the init frame, has no step)."""
+    """Per-frame records of one tracked sequence (frame 0, the init frame, has no step).
+
+    ``gt`` None (a user's video): titles give ``scores`` (the relative confidence) instead of
+    the IoU. ``first_frame``: the number of the init frame as its source counts (OTB: 1; a
+    video: the 0-based ``start_frame``).
+    """
 
     name: str
     steps: list[TrackerStep]       # steps[i] belongs to frame i + 1
     pred: np.ndarray               # (N, 4) 1-based OTB, frame 0 included
-    gt: np.ndarray                 # (N, 4); NaN rows where the benchmark has no box (hidden, absent)
+    gt: np.ndarray | None          # (N, 4) with NaN rows where the benchmark has no box; None for a video
     instance_size: int = 255
+    first_frame: int = 1
+    scores: np.ndarray | None = None   # (N,) confidence per frame, frame 0 included
 
     @property
-    def ious(self) -> np.ndarray:
-        return rect_iou(self.pred, self.gt)
+    def ious(self) -> np.ndarray | None:
+        return None if self.gt is None else rect_iou(self.pred, self.gt)
 
     def __len__(self) -> int:
         return len(self.steps)
 
     def frame_number(self, index: int) -> int:
-        """1-based video frame number of tracked frame ``index`` (frame 1 initialises the tracker)."""
-        return index + 2
+        """Source frame number of tracked frame ``index`` (the number after the init frame's)."""
+        return self.first_frame + index + 1
 
     def index_of(self, frame_number: int) -> int:
-        return int(frame_number) - 2
+        return int(frame_number) - self.first_frame - 1
 
 
 def record_sequence(tracker: SiamFCTracker, sequence: OTBSequence, max_frames: int | None = None) -> ViewerData:
@@ -101,14 +108,17 @@ def _draw_box(ax, box_otb, step: TrackerStep, size: int, style: dict) -> None:
                            path_effects=[withStroke(linewidth=4.5, foreground=style["halo"])]))
 
 
+def frame_quality(data: ViewerData, frame: int) -> str:
+    """``IoU 0.83`` against the ground truth, or ``score 0.91`` where there is none."""
+    if data.gt is not None:
+        iou = data.ious[frame]
+        return f"IoU {iou:.2f}" if np.isfinite(iou) else "no ground truth"
+    return f"score {data.scores[frame]:.2f}" if data.scores is not None else ""
+
+
 def frame_title(data: ViewerData, index: int) -> str:
-    frame = index + 1
-    return f"{data.name}: frame {data.frame_number(index)} of {len(data.pred)}, {iou_text(data, frame)}"
-
-
-def iou_text(data: ViewerData, frame: int) -> str:
-    iou = data.ious[frame]
-    return f"IoU {iou:.2f}" if np.isfinite(iou) else "no ground truth"
+    last = data.frame_number(len(data.pred) - 2)
+    return f"{data.name}: frame {data.frame_number(index)} of {last}, {frame_quality(data, index + 1)}".rstrip(", ")
 
 
 def render_figure(data: ViewerData, index: int, width_px: int = DISPLAY_WIDTH_PX, scale: float = 1.0) -> Figure:
@@ -122,7 +132,8 @@ def render_figure(data: ViewerData, index: int, width_px: int = DISPLAY_WIDTH_PX
     fig = Figure(figsize=(width_px / 100, width_px * PANEL_ASPECT / 100), dpi=100 * scale)
     ax_img, ax_resp = fig.subplots(1, 2)
     ax_img.imshow(step.search_crop)
-    _draw_box(ax_img, data.gt[frame], step, data.instance_size, GT_STYLE)
+    if data.gt is not None:
+        _draw_box(ax_img, data.gt[frame], step, data.instance_size, GT_STYLE)
     _draw_box(ax_img, data.pred[frame], step, data.instance_size, PRED_STYLE)
     # Below the crop, not on it: inside, it can hide the boxes it explains.
     ax_img.legend(loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=2, fontsize=8, frameon=False,
@@ -175,9 +186,10 @@ class ResponseViewer:
         self.data = data
         names = list(sequences) if sequences and record is not None else [data.name]
         self.sequence = widgets.Dropdown(options=names, value=data.name, description="sequence")
-        self.slider = widgets.IntSlider(min=2, max=2, value=2, description="frame", continuous_update=False,
-                                        layout=widgets.Layout(width="420px"))
-        self.play = widgets.Play(min=2, max=2, value=2, step=1, interval=interval_ms, description="play")
+        first = data.frame_number(0)
+        self.slider = widgets.IntSlider(min=first, max=first, value=first, description="frame",
+                                        continuous_update=False, layout=widgets.Layout(width="420px"))
+        self.play = widgets.Play(min=first, max=first, value=first, step=1, interval=interval_ms, description="play")
         self.link = widgets.jslink((self.play, "value"), (self.slider, "value"))
         # Fixed heights: the layout must not jump while another sequence is tracked.
         self.status = widgets.HTML(layout=widgets.Layout(height="1.8em"))
@@ -191,11 +203,15 @@ class ResponseViewer:
     def _set_data(self, data: ViewerData) -> None:
         self.data = data
         self._pngs.clear()   # one sequence's frames at a time (a few hundred KB each at 2x width)
-        previous = self.slider.value
-        self.slider.value = self.play.value = 2          # a change renders through the observer
-        self.slider.max = self.play.max = max(data.frame_number(len(data) - 1), 2)
-        if previous == 2:
-            self.show(2)
+        first, previous = data.frame_number(0), self.slider.value
+        last = max(data.frame_number(len(data) - 1), first)
+        for control in (self.slider, self.play):        # widen first, so no bound ever crosses the other
+            control.min, control.max = min(control.min, first), max(control.max, last)
+        self.slider.value = self.play.value = first      # a change renders through the observer
+        for control in (self.slider, self.play):
+            control.min, control.max = first, last
+        if previous == first:
+            self.show(first)
 
     def select(self, name: str) -> None:
         if name not in self._cache:
@@ -268,12 +284,14 @@ def contact_sheet_figure(data: ViewerData, indices: Sequence[int], cols: int = 3
         step, frame = data.steps[index], index + 1
         ax_img, ax_resp = axes[r, 2 * c], axes[r, 2 * c + 1]
         ax_img.imshow(step.search_crop)
-        _draw_box(ax_img, data.gt[frame], step, data.instance_size, {**GT_STYLE, "label": None})
+        if data.gt is not None:
+            _draw_box(ax_img, data.gt[frame], step, data.instance_size, {**GT_STYLE, "label": None})
         _draw_box(ax_img, data.pred[frame], step, data.instance_size, {**PRED_STYLE, "label": None})
         ax_resp.imshow(step.response, cmap="jet")
-        ax_img.set_title(f"frame {data.frame_number(index)}, {iou_text(data, frame)}", fontsize=9, loc="left")
-    fig.suptitle(f"{data.name}: search region (green dashed: ground truth, red: prediction) and response",
-                 fontsize=10)
+        ax_img.set_title(f"frame {data.frame_number(index)}, {frame_quality(data, frame)}".rstrip(", "),
+                         fontsize=9, loc="left")
+    boxes_drawn = "green dashed: ground truth, red: prediction" if data.gt is not None else "red: prediction"
+    fig.suptitle(f"{data.name}: search region ({boxes_drawn}) and response", fontsize=10)
     fig.tight_layout(pad=0.4, w_pad=0.2, h_pad=1.4, rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))
     return fig
 
