@@ -192,6 +192,21 @@ def test_two_nodes_sharing_a_run_dir_with_different_manifests_stop_before_traini
     assert not list(logs.glob("rank_*.log"))
 
 
+def _killer(watched_run: Path, epoch: int, launch_config: Path, killed_at: list[float]):
+    """A function that SIGKILLs the node of ``launch_config`` (agent and ranks) once ``watched_run``
+    is in ``epoch``, and records when."""
+    def kill():
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            if _in_epoch(watched_run, epoch):
+                for pid in _node_pids(launch_config):
+                    os.kill(pid, signal.SIGKILL)
+                killed_at.append(time.time())
+                return
+            time.sleep(0.1)
+    return kill
+
+
 @pytest.mark.distributed
 @pytest.mark.slow
 @pytest.mark.faults
@@ -202,17 +217,7 @@ def test_killed_node_stops_the_job_and_the_node_without_checkpoints_resumes_exac
     scaled = dict(lr_scaling="linear", lr_warmup_epochs=3.5, keep_checkpoints=0)   # e1 is copied below
     cfgs = [_cfg(tmp_path, "run0", epochs=50, **scaled), _cfg(tmp_path, "run1", epochs=50, **scaled)]
     killed_at: list[float] = []
-
-    def kill_node_1():
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            if _in_epoch(tmp_path / "run0", 3):
-                for pid in _node_pids(tmp_path / "run1" / "launch_config_node1.json"):
-                    os.kill(pid, signal.SIGKILL)
-                killed_at.append(time.time())
-                return
-            time.sleep(0.1)
-
+    kill_node_1 = _killer(tmp_path / "run0", 3, tmp_path / "run1" / "launch_config_node1.json", killed_at)
     (r0, t0), (r1, _) = _two_nodes(cfgs, during=kill_node_1)
     assert killed_at, "node 1 was never killed"
     assert isinstance(r0, LaunchError) and isinstance(r1, LaunchError), (r0, r1)
@@ -296,17 +301,7 @@ def test_when_node_0_dies_the_other_node_stops_within_the_collective_timeout_and
     """Node 0 hosts the rendezvous: a surviving node must not wait for it much longer than a collective."""
     cfgs = [_cfg(tmp_path, run, epochs=50) for run in ("run0", "run1")]
     killed_at: list[float] = []
-
-    def kill_node_0():
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            if _in_epoch(tmp_path / "run0", 2):
-                for pid in _node_pids(tmp_path / "run0" / "launch_config.json"):
-                    os.kill(pid, signal.SIGKILL)
-                killed_at.append(time.time())
-                return
-            time.sleep(0.1)
-
+    kill_node_0 = _killer(tmp_path / "run0", 2, tmp_path / "run0" / "launch_config.json", killed_at)
     (r0, _), (r1, t1) = _two_nodes(cfgs, during=kill_node_0)
     assert killed_at, "node 0 was never killed"
     node1_stop = t1 - killed_at[0]
