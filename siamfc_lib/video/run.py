@@ -33,7 +33,7 @@ from ..devices import resolve_device
 from ..progress import Progress
 from ..tracking.confidence import ConfidenceTrace
 from ..tracking.tracker import SiamFCTracker
-from ..training.checkpoints import load_model_from_checkpoint
+from ..deploy.backends import backend_label, network_for
 from ..visualisation.response_viewer import ViewerData
 from .annotated import AnnotatedVideo
 from .first_box import check_first_box, parse_box
@@ -51,7 +51,7 @@ def video_config(params: Mapping[str, Any] | TrackVideoConfig) -> TrackVideoConf
 
 
 def make_tracker(cfg: TrackVideoConfig, model=None) -> SiamFCTracker:
-    model = model if model is not None else load_model_from_checkpoint(cfg.checkpoint, "cpu")
+    model = model if model is not None else network_for(cfg.checkpoint, cfg.backend, cfg.out_dir, cfg.providers)
     return SiamFCTracker(model, device=resolve_device(cfg.device))
 
 
@@ -152,7 +152,8 @@ def track_video(params: Mapping[str, Any] | TrackVideoConfig, model=None, progre
         reader.close()
     run = VideoRun(Path(cfg.out_dir), source.info, np.asarray(tracked.indices), np.asarray(tracked.times),
                    np.asarray(tracked.boxes).reshape(-1, 4), trace, tracked.seconds, time.perf_counter() - wall,
-                   _viewer_data(source.info, tracked, trace, first.index), str(tracker.device), video, codec)
+                   _viewer_data(source.info, tracked, trace, first.index),
+                   backend_label(tracker.model, str(tracker.device)), video, codec)
     write_outputs(run, cfg, annotated.poster if annotated is not None else first.rgb)
     log(f"[track] {len(run.boxes)} frames of {source.info.path}: {run.summary['fps_tracker']} frames/s tracker, "
         f"{run.summary['fps_end_to_end']} end to end; {int(trace.lost.sum())} marked likely lost; outputs in {cfg.out_dir}"
