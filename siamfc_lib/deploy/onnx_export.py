@@ -39,13 +39,16 @@ EXPORTER = f"torch.onnx.export(dynamo=False), torch {torch.__version__}"
 class StackedScales(nn.Module):
     """(B, 3S, H, W) -> backbone on each scale -> (B, S*C, h, w): the ModelZoo's search graph."""
 
-    def __init__(self, backbone: nn.Module, scales: int):
+    def __init__(self, backbone: nn.Module, scales: int, size: int):
         super().__init__()
-        self.backbone, self.scales = backbone, scales
+        self.backbone, self.scales, self.size = backbone, scales, size
+        with torch.inference_mode():      # constants, so the graph's output shape is static but for the batch
+            self.features = tuple(backbone(torch.zeros(1, 3, size, size)).shape[1:])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.backbone(x.reshape(-1, 3, x.shape[-2], x.shape[-1]))
-        return y.reshape(-1, self.scales * y.shape[1], y.shape[-2], y.shape[-1])
+        c, h, w = self.features
+        y = self.backbone(x.reshape(-1, 3, self.size, self.size))
+        return y.reshape(-1, self.scales * c, h, w)
 
 
 def require_onnx():
@@ -66,7 +69,20 @@ def load_siamfc(checkpoint: str | Path) -> tuple[SiamFC, Path]:
     return model.eval(), resolve_checkpoint(checkpoint)
 
 
-def graph_bytes(module: nn.Module, example: torch.Tensor, opset: int, dynamic_batch: bool) -> bytes:
+def _declare_output(proto, shape: list[int], dynamic_batch: bool) -> None:
+    """The output's dims in the graph (the legacy exporter leaves a reshape's dims unnamed with a free batch)."""
+    dims = proto.graph.output[0].type.tensor_type.shape.dim
+    del dims[:]
+    for i, size in enumerate(shape):
+        dim = dims.add()
+        if i == 0 and dynamic_batch:
+            dim.dim_param = "batch"
+        else:
+            dim.dim_value = int(size)
+
+
+def graph_bytes(module: nn.Module, example: torch.Tensor, opset: int, dynamic_batch: bool,
+                out_shape: list[int]) -> bytes:
     """One branch as checked ONNX bytes."""
     onnx = require_onnx()
     buf = io.BytesIO()
@@ -75,16 +91,17 @@ def graph_bytes(module: nn.Module, example: torch.Tensor, opset: int, dynamic_ba
         warnings.simplefilter("ignore")     # the legacy exporter's deprecation notice
         torch.onnx.export(module, (example,), buf, input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
                           opset_version=opset, dynamic_axes=axes, do_constant_folding=True, dynamo=False)
-    data = buf.getvalue()
-    onnx.checker.check_model(onnx.load_from_string(data), full_check=True)
-    return data
+    proto = onnx.load_from_string(buf.getvalue())
+    _declare_output(proto, out_shape, dynamic_batch)
+    onnx.checker.check_model(proto, full_check=True)
+    return proto.SerializeToString()
 
 
 def _branch(name: str, module: nn.Module, example: torch.Tensor, out_dir: Path, opset: int,
             dynamic_batch: bool) -> GraphInfo:
     with torch.inference_mode():
         out_shape = list(module(example).shape)
-    data = graph_bytes(module, example, opset, dynamic_batch)
+    data = graph_bytes(module, example, opset, dynamic_batch, out_shape)
     path = out_dir / f"{name}.onnx"
     atomic_write_bytes(path, data)
     batch = None if dynamic_batch else 1
@@ -108,7 +125,7 @@ def export_onnx(checkpoint: str | Path, out_dir: str | Path, dynamic_batch: bool
     z = torch.zeros(1, 3, geo.exemplar_size, geo.exemplar_size)
     x = torch.zeros(1, 3 * s, geo.instance_size, geo.instance_size)
     meta.graphs["exemplar"] = _branch("exemplar", model.backbone, z, out, opset, dynamic_batch)
-    meta.graphs["search"] = _branch("search", StackedScales(model.backbone, s), x, out, opset, dynamic_batch)
+    meta.graphs["search"] = _branch("search", StackedScales(model.backbone, s, geo.instance_size), x, out, opset, dynamic_batch)
     write_atc_script(out, meta, soc_version)
     meta.write(out)
     return meta
