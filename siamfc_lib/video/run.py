@@ -186,8 +186,9 @@ def rerun_commands(params: Mapping[str, Any], box) -> list[str]:
     """The headless runs that repeat this one with ``box``: papermill, then the command line."""
     b = ", ".join(f"{v:g}" for v in parse_box(box))
     video, checkpoint, out = params.get("video"), params.get("checkpoint"), params.get("out_dir")
-    extra = "".join(f" -p {k} {params[k]}" for k in ("start_frame", "max_frames") if params.get(k))
-    cli_extra = "".join(f" --{k.replace('_', '-')} {params[k]}" for k in ("start_frame", "max_frames") if params.get(k))
+    keys = ("start_frame", "max_frames") + (("backend",) if params.get("backend", "torch") != "torch" else ())
+    extra = "".join(f" -p {k} {params[k]}" for k in keys if params.get(k))
+    cli_extra = "".join(f" --{k.replace('_', '-')} {params[k]}" for k in keys if params.get(k))
     return [f"papermill notebooks/07_track_video.ipynb out.ipynb -p video {video} -p box \"[{b}]\" "
             f"-p checkpoint {checkpoint} -p out_dir {out}{extra}",
             f"python -m siamfc_lib.track {video} --box {b.replace(' ', '')} --checkpoint {checkpoint} --out {out}"

@@ -1,0 +1,78 @@
+"""The ONNX Runtime half of ``python -m siamfc_lib.bench track``: the same seeded network exported, then
+each branch and the whole tracker timed beside PyTorch's, turn about (so load from other work hits both).
+
+Per width: ``branches_ms`` (exemplar 1x3x127x127, search 3 scales; median of interleaved runs, each
+backend at the thread count torch uses), ``end_to_end`` (the one-sequence CPU tracker, warp crops, on
+the bench's synthetic frames; the same tracker code, only the network differs) and ``parity`` (largest
+feature difference relative to the largest feature, largest box difference in px over the frames).
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..config.tracking import TrackerConfig
+from ..deploy.network import load_onnx_network
+from ..deploy.onnx_export import export_onnx
+from ..model import build_model
+from ..tracking.tracker import SiamFCTracker
+from ..training.checkpoints import save_checkpoint
+
+
+def _interleaved_ms(fns: dict, repeats: int) -> dict:
+    for fn in fns.values():
+        fn()
+    times = {k: [] for k in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {k: round(1000 * float(np.median(v)), 3) for k, v in times.items()}
+
+
+def _networks(width: float, folder: Path, providers: str) -> tuple[torch.nn.Module, torch.nn.Module]:
+    torch.manual_seed(0)
+    model = build_model(width=width).eval()
+    ck = save_checkpoint(folder / "run", 0, {"model": model.state_dict(), "width": width, "head_bias": True})
+    export_onnx(ck, folder / "onnx")
+    return model, load_onnx_network(folder / "onnx", providers)
+
+
+def _branches(model, net, repeats: int) -> tuple[dict, float]:
+    z, x = torch.rand(1, 3, 127, 127) * 255, torch.rand(3, 3, 255, 255) * 255
+    with torch.inference_mode():
+        ms = _interleaved_ms({"torch_exemplar": lambda: model.backbone(z), "onnxruntime_exemplar": lambda: net.backbone(z),
+                              "torch_search": lambda: model.backbone(x), "onnxruntime_search": lambda: net.backbone(x)},
+                             repeats)
+        ref, got = model.backbone(x), net.backbone(x)
+    return ms, float((got - ref).abs().max() / ref.abs().max())
+
+
+def _end_to_end(model, net, images, gts) -> tuple[dict, float]:
+    trackers = {"torch": SiamFCTracker(model, TrackerConfig(), "cpu", crop_backend="warp"),
+                "onnxruntime": SiamFCTracker(net, TrackerConfig(), "cpu", crop_backend="warp")}
+    out, boxes = {}, {}
+    for name, tracker in trackers.items():
+        tracker.track_frames(images[:6], gts[0])                  # warm-up
+    for name, tracker in trackers.items():
+        boxes[name], times = tracker.track_frames(images, gts[0])
+        steps = times[6:]
+        out[name] = {"fps_end_to_end": round(float(np.mean(1.0 / steps)), 2),
+                     "step_ms_median": round(1000 * float(np.median(steps)), 3), "frames": int(len(steps))}
+    return out, float(np.abs(boxes["torch"] - boxes["onnxruntime"]).max())
+
+
+def onnx_beside_torch(width: float, images: list[np.ndarray], gts: np.ndarray, repeats: int = 10,
+                      providers: str = "auto") -> dict:
+    """Branches, end to end and parity of ONNX Runtime beside PyTorch for one width (CPU host path)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        model, net = _networks(width, Path(tmp), providers)
+        branches, feature_diff = _branches(model, net, repeats)
+        end_to_end, box_diff = _end_to_end(model, net, images, gts)
+    return {"backend": net.backend, "branches_ms": branches, "end_to_end": end_to_end,
+            "parity": {"feature_max_abs_diff_relative": feature_diff, "box_max_diff_px": box_diff}}
