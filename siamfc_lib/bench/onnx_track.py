@@ -44,11 +44,15 @@ def _networks(width: float, folder: Path, providers: str) -> tuple[torch.nn.Modu
 
 
 def _branches(model, net, repeats: int) -> tuple[dict, float]:
+    """Each branch as the tracker calls it (PyTorch in the tracker's layout, channels_last on CPU)."""
     z, x = torch.rand(1, 3, 127, 127) * 255, torch.rand(3, 3, 255, 255) * 255
+    ours = SiamFCTracker(model, TrackerConfig(), "cpu").pyramid.features
+    theirs = SiamFCTracker(net, TrackerConfig(), "cpu").pyramid.features
+    ms = {}
     with torch.inference_mode():
-        ms = _interleaved_ms({"torch_exemplar": lambda: model.backbone(z), "onnxruntime_exemplar": lambda: net.backbone(z),
-                              "torch_search": lambda: model.backbone(x), "onnxruntime_search": lambda: net.backbone(x)},
-                             repeats)
+        for branch, t in (("exemplar", z), ("search", x)):     # one shape at a time, the two backends in turn
+            ms.update(_interleaved_ms({f"torch_{branch}": lambda t=t: ours(t),
+                                       f"onnxruntime_{branch}": lambda t=t: theirs(t)}, repeats))
         ref, got = model.backbone(x), net.backbone(x)
     return ms, float((got - ref).abs().max() / ref.abs().max())
 

@@ -2,7 +2,7 @@
 
 * torch: the checkpoint itself (an export folder is refused: its source ``.pth`` is in meta.json);
 * onnxruntime: an export folder as given, or a ``.pth`` / run_dir exported first into
-  ``work_dir/onnx`` (reused while its meta.json records the same checkpoint sha256);
+  ``work_dir/onnx`` with a dynamic batch (reused while its meta.json records the same checkpoint sha256);
 * om: an export folder whose ``om/`` holds what its ``atc.sh`` wrote on an Ascend machine.
 """
 from __future__ import annotations
@@ -35,11 +35,12 @@ def _exported(checkpoint: str | Path, work_dir: str | Path) -> Path:
     sha = file_sha256(resolve_checkpoint(checkpoint))
     if is_export_dir(out):
         try:
-            if read_meta(out).checkpoint_sha256 == sha:
+            meta = read_meta(out)
+            if meta.checkpoint_sha256 == sha and meta.dynamic_batch:
                 return out
         except DeployError:
             pass
-    export_onnx(checkpoint, out)
+    export_onnx(checkpoint, out, dynamic_batch=True)     # batched evaluation: every sequence in one call
     return out
 
 
