@@ -270,3 +270,21 @@ def test_om_backend_without_ais_bench_says_what_to_install(exported, monkeypatch
     monkeypatch.setitem(sys.modules, "ais_bench", None)
     with pytest.raises(DeployError, match="needs Ascend's ais_bench and aclruntime"):
         load_om_network(exported["dir"])
+
+
+def test_track_command_line_with_onnxruntime_gives_the_torch_boxes(exported, otb_sequence, tmp_path, capsys):
+    from siamfc_lib.track import main as track_main
+
+    box = ",".join(f"{v:g}" for v in otb_sequence.gt[0])
+    folder = str(otb_sequence.img_files[0].parent)
+    common = [folder, "--box", box, "--device", "cpu", "--no-video", "--max-frames", "6"]
+    assert track_main([*common, "--checkpoint", str(exported["checkpoint"]), "--out", str(tmp_path / "t")]) == 0
+    assert track_main([*common, "--checkpoint", str(exported["dir"]), "--out", str(tmp_path / "o"),
+                       "--backend", "onnxruntime", "--providers", "cpu"]) == 0
+    a, b = (np.loadtxt(tmp_path / d / "boxes.txt", delimiter=",") for d in ("t", "o"))
+    assert a.shape == (6, 4) and np.abs(a - b).max() <= BOX_PX
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["device"] == "cpu via onnxruntime CPU"
+    assert json.loads((tmp_path / "t" / "summary.json").read_text())["device"] == "cpu"
+    capsys.readouterr()
+    assert track_main([*common, "--checkpoint", str(exported["dir"]), "--out", str(tmp_path / "x")]) == 2
+    assert "is an ONNX export: pass backend onnxruntime" in capsys.readouterr().err
