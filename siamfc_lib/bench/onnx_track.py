@@ -2,9 +2,10 @@
 each branch and the whole tracker timed beside PyTorch's, turn about (so load from other work hits both).
 
 Per width: ``branches_ms`` (exemplar 1x3x127x127, search 3 scales; median of interleaved runs, each
-backend at the thread count torch uses), ``end_to_end`` (the one-sequence CPU tracker, warp crops, on
-the bench's synthetic frames; the same tracker code, only the network differs) and ``parity`` (largest
-feature difference relative to the largest feature, largest box difference in px over the frames).
+backend at the thread count torch uses), ``end_to_end`` (the one-sequence CPU tracker's ``update``,
+warp crops, on the bench's synthetic frames, the two trackers frame by frame in turn; the same
+tracker code, only the network differs) and ``parity`` (largest feature difference relative to the
+largest feature, largest box difference in px over the frames).
 """
 from __future__ import annotations
 
@@ -58,17 +59,23 @@ def _branches(model, net, repeats: int) -> tuple[dict, float]:
 
 
 def _end_to_end(model, net, images, gts) -> tuple[dict, float]:
+    """Both trackers over the same frames, one update each in turn (load hits both alike)."""
     trackers = {"torch": SiamFCTracker(model, TrackerConfig(), "cpu", crop_backend="warp"),
                 "onnxruntime": SiamFCTracker(net, TrackerConfig(), "cpu", crop_backend="warp")}
-    out, boxes = {}, {}
-    for name, tracker in trackers.items():
+    for tracker in trackers.values():
         tracker.track_frames(images[:6], gts[0])                  # warm-up
-    for name, tracker in trackers.items():
-        boxes[name], times = tracker.track_frames(images, gts[0])
-        steps = times[6:]
-        out[name] = {"fps_end_to_end": round(float(np.mean(1.0 / steps)), 2),
-                     "step_ms_median": round(1000 * float(np.median(steps)), 3), "frames": int(len(steps))}
-    return out, float(np.abs(boxes["torch"] - boxes["onnxruntime"]).max())
+        tracker.init(images[0], gts[0])
+    times = {name: [] for name in trackers}
+    boxes = {name: [] for name in trackers}
+    for image in images[1:]:
+        for name, tracker in trackers.items():
+            start = time.perf_counter()
+            boxes[name].append(tracker.update(image))
+            times[name].append(time.perf_counter() - start)
+    out = {name: {"fps_median_step": round(1.0 / float(np.median(t[5:])), 2),
+                  "step_ms_median": round(1000 * float(np.median(t[5:])), 3), "frames": len(t) - 5}
+           for name, t in times.items()}
+    return out, float(np.abs(np.asarray(boxes["torch"]) - np.asarray(boxes["onnxruntime"])).max())
 
 
 def onnx_beside_torch(width: float, images: list[np.ndarray], gts: np.ndarray, repeats: int = 10,

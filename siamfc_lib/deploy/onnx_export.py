@@ -26,9 +26,8 @@ from torch import nn
 
 from ..config.tracking import TrackerConfig
 from ..io_utils import atomic_write_bytes, file_sha256
-from ..model import SiamFC
+from ..model import SiamFC, build_model
 from ..training.checkpoints import load_checkpoint, load_model_state, resolve_checkpoint
-from ..model import build_model
 from .atc import write_atc_script
 from .meta import INPUT_NAME, OUTPUT_NAME, DeployError, DeployMeta, GraphInfo
 
