@@ -1,11 +1,12 @@
 """The ONNX Runtime half of ``python -m siamfc_lib.bench track``: the same seeded network exported, then
-each branch and the whole tracker timed beside PyTorch's, turn about (so load from other work hits both).
+each branch and the whole tracker timed beside PyTorch's, in alternating blocks (so load from other
+work hits both).
 
-Per width: ``branches_ms`` (exemplar 1x3x127x127, search 3 scales; median of interleaved runs, each
-backend at the thread count torch uses), ``end_to_end`` (the one-sequence CPU tracker's ``update``,
-warp crops, on the bench's synthetic frames, the two trackers frame by frame in turn; the same
-tracker code, only the network differs) and ``parity`` (largest feature difference relative to the
-largest feature, largest box difference in px over the frames).
+Per width: ``branches_ms`` (exemplar 1x3x127x127, search 3 scales, as the tracker calls them; median
+over alternating blocks, each backend at the thread count torch uses), ``end_to_end`` (the
+one-sequence CPU tracker, warp crops, on the bench's synthetic frames, the two trackers over all
+frames in turn, twice; the same tracker code, only the network differs) and ``parity`` (largest
+feature difference relative to the largest feature, largest box difference in px over the frames).
 """
 from __future__ import annotations
 
@@ -24,15 +25,20 @@ from ..tracking.tracker import SiamFCTracker
 from ..training.checkpoints import save_checkpoint
 
 
-def _interleaved_ms(fns: dict, repeats: int) -> dict:
-    for fn in fns.values():
-        fn()
+def _blocks_ms(fns: dict, repeats: int, rounds: int = 2) -> dict:
+    """Median ms of each function, run in blocks of ``repeats`` calls, the blocks alternating for ``rounds``.
+
+    Not call by call: in one process, torch's and ONNX Runtime's thread pools slow each other at every
+    switch (measured here: 30 + 27 ms alone, 200 ms as a pair), which would charge the switch to both.
+    """
     times = {k: [] for k in fns}
-    for _ in range(repeats):
+    for _ in range(rounds):
         for name, fn in fns.items():
-            start = time.perf_counter()
             fn()
-            times[name].append(time.perf_counter() - start)
+            for _ in range(repeats):
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
     return {k: round(1000 * float(np.median(v)), 3) for k, v in times.items()}
 
 
@@ -52,30 +58,26 @@ def _branches(model, net, repeats: int) -> tuple[dict, float]:
     ms = {}
     with torch.inference_mode():
         for branch, t in (("exemplar", z), ("search", x)):     # one shape at a time, the two backends in turn
-            ms.update(_interleaved_ms({f"torch_{branch}": lambda t=t: ours(t),
+            ms.update(_blocks_ms({f"torch_{branch}": lambda t=t: ours(t),
                                        f"onnxruntime_{branch}": lambda t=t: theirs(t)}, repeats))
         ref, got = model.backbone(x), net.backbone(x)
     return ms, float((got - ref).abs().max() / ref.abs().max())
 
 
-def _end_to_end(model, net, images, gts) -> tuple[dict, float]:
-    """Both trackers over the same frames, one update each in turn (load hits both alike)."""
+def _end_to_end(model, net, images, gts, rounds: int = 2) -> tuple[dict, float]:
+    """Each tracker over all frames, the two in turn for ``rounds`` (load from other work hits both)."""
     trackers = {"torch": SiamFCTracker(model, TrackerConfig(), "cpu", crop_backend="warp"),
                 "onnxruntime": SiamFCTracker(net, TrackerConfig(), "cpu", crop_backend="warp")}
-    for tracker in trackers.values():
-        tracker.track_frames(images[:6], gts[0])                  # warm-up
-        tracker.init(images[0], gts[0])
-    times = {name: [] for name in trackers}
-    boxes = {name: [] for name in trackers}
-    for image in images[1:]:
+    steps, boxes = {name: [] for name in trackers}, {}
+    for _ in range(rounds):
         for name, tracker in trackers.items():
-            start = time.perf_counter()
-            boxes[name].append(tracker.update(image))
-            times[name].append(time.perf_counter() - start)
-    out = {name: {"fps_median_step": round(1.0 / float(np.median(t[5:])), 2),
-                  "step_ms_median": round(1000 * float(np.median(t[5:])), 3), "frames": len(t) - 5}
-           for name, t in times.items()}
-    return out, float(np.abs(np.asarray(boxes["torch"]) - np.asarray(boxes["onnxruntime"])).max())
+            tracker.track_frames(images[:6], gts[0])                  # warm-up
+            boxes[name], times = tracker.track_frames(images, gts[0])
+            steps[name] += list(times[6:])
+    out = {name: {"fps_median_step": round(1.0 / float(np.median(t)), 2),
+                  "step_ms_median": round(1000 * float(np.median(t)), 3), "frames": len(t)}
+           for name, t in steps.items()}
+    return out, float(np.abs(boxes["torch"] - boxes["onnxruntime"]).max())
 
 
 def onnx_beside_torch(width: float, images: list[np.ndarray], gts: np.ndarray, repeats: int = 10,

@@ -90,6 +90,9 @@ class OrtRunner:
         if threads:
             opts.intra_op_num_threads = int(threads)
         opts.inter_op_num_threads = 1
+        # no busy-waiting after a run: the tracker's host work (crops, upsampling, torch's own threads)
+        # comes next on the same cores, and spinning workers would take them from it
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(path), sess_options=opts, providers=list(providers))
         self.providers = self.session.get_providers()
         self.info = info
