@@ -288,3 +288,31 @@ def test_track_command_line_with_onnxruntime_gives_the_torch_boxes(exported, otb
     capsys.readouterr()
     assert track_main([*common, "--checkpoint", str(exported["dir"]), "--out", str(tmp_path / "x")]) == 2
     assert "is an ONNX export: pass backend onnxruntime" in capsys.readouterr().err
+
+
+def test_dynamic_batch_om_pads_each_call_to_an_atc_gear(exported, otb_sequence, tmp_path, monkeypatch):
+    out = exported["base"] / "onnx_dyn_om"
+    export_onnx(exported["checkpoint"], out, dynamic_batch=True)
+    (out / "om").mkdir(exist_ok=True)
+    for branch in ("exemplar", "search"):
+        (out / "om" / f"{branch}_dyn.om").write_text(str(out / f"{branch}.onnx"))
+    seen = []
+
+    class Dynamic(_StandInSession):
+        def infer(self, feeds, mode="static"):
+            assert mode == "dymbatch" and feeds[0].shape[0] in (1, 2, 4, 8, 16)
+            seen.append(feeds[0].shape[0])
+            return self.session.run(None, {"actual_input_1": feeds[0]})
+
+    interface = types.ModuleType("ais_bench.infer.interface")
+    interface.InferSession = Dynamic
+    for name in ("ais_bench", "ais_bench.infer"):
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+    monkeypatch.setitem(sys.modules, "ais_bench.infer.interface", interface)
+    net, ref = load_om_network(out), load_onnx_network(out, "cpu")
+    _, x = _real_crops(otb_sequence, None)
+    x5 = torch.cat([x] * 5)                               # 5 frames' pyramids: one call padded to 8
+    with torch.inference_mode():
+        got, want = net.backbone(x5), ref.backbone(x5)
+    assert seen == [8] and got.shape == want.shape == (15, 64, 22, 22)
+    assert torch.equal(got, want)

@@ -15,7 +15,10 @@ from typing import Sequence
 
 import numpy as np
 
+from .atc import BATCH_GEARS
 from .meta import DeployError, GraphInfo, check_graph_file
+
+GEARS = tuple(int(g) for g in BATCH_GEARS.split(","))
 
 PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider", "cann": "CANNExecutionProvider",
              "tensorrt": "TensorrtExecutionProvider", "openvino": "OpenVINOExecutionProvider"}
@@ -130,5 +133,17 @@ class OmRunner:
         self.mode = "static" if self.batch is not None else "dymbatch"
         self.providers = [f"ais_bench InferSession (npu:{int(device_id)})"]
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
+    def _infer(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(self.session.infer([np.ascontiguousarray(x, dtype=np.float32)], mode=self.mode)[0])
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if self.batch is not None:
+            return self._infer(x)
+        # a dynamic-batch OM takes only atc's gears: chunks of the largest, each padded to the next gear
+        top, out = GEARS[-1], []
+        for i in range(0, x.shape[0], top):
+            chunk = x[i:i + top]
+            gear = next(g for g in GEARS if g >= chunk.shape[0])
+            pad = np.zeros((gear - chunk.shape[0], *chunk.shape[1:]), dtype=np.float32)
+            out.append(self._infer(np.concatenate([chunk, pad]) if len(pad) else chunk)[:chunk.shape[0]])
+        return np.concatenate(out)
