@@ -253,7 +253,7 @@ def ais_bench(monkeypatch):
 
 def test_om_backend_through_ais_bench_gives_the_onnx_boxes(exported, otb_sequence, tmp_path, ais_bench):
     d = _copy_export(exported, tmp_path)
-    (d / "om").mkdir()
+    (d / "om").mkdir(exist_ok=True)
     for branch in ("exemplar", "search"):          # what atc.sh would write, here pointing at the graph
         (d / "om" / f"{branch}_bs1.om").write_text(str(d / f"{branch}.onnx"))
     om = SiamFCTracker(load_om_network(d, device_id=0), device="cpu")
@@ -316,3 +316,24 @@ def test_dynamic_batch_om_pads_each_call_to_an_atc_gear(exported, otb_sequence, 
         got, want = net.backbone(x5), ref.backbone(x5)
     assert seen == [8] and got.shape == want.shape == (15, 64, 22, 22)
     assert torch.equal(got, want)
+
+
+def test_atc_script_runs_its_lines_and_names_a_missing_chip(exported, tmp_path):
+    import os
+    import subprocess
+
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "atc").write_text('#!/bin/sh\necho "$@" >> "$ATC_LOG"\n')
+    (fake / "atc").chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}", "ATC_LOG": str(tmp_path / "log")}
+    env.pop("SOC_VERSION", None)
+    script = exported["dir"] / "atc.sh"
+    assert subprocess.run(["bash", str(script)], env=env).returncode == 0
+    calls = (tmp_path / "log").read_text().splitlines()
+    assert calls[1] == ("--model=search.onnx --framework=5 --output=om/search_bs1 --input_format=NCHW "
+                        "--input_shape=actual_input_1:1,9,255,255 --log=error --soc_version=Ascend310P3")
+    out = exported["base"] / "no_chip"
+    export_onnx(exported["checkpoint"], out)
+    done = subprocess.run(["bash", str(out / "atc.sh")], env=env, capture_output=True, text=True)
+    assert done.returncode != 0 and "set SOC_VERSION to the chip npu-smi info shows" in done.stderr

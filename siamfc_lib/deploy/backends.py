@@ -17,8 +17,8 @@ from .meta import META, DeployError, read_meta
 from .network import BACKENDS, load_network
 
 
-def is_export_dir(path: str | Path) -> bool:
-    return (Path(path) / META).is_file()
+def is_export_dir(path: str | Path | None) -> bool:
+    return bool(path) and str(path) != "." and (Path(path) / META).is_file()
 
 
 def check_backend(backend: str) -> str:
