@@ -1,4 +1,5 @@
-"""``python -m siamfc_lib.track VIDEO --box x,y,w,h --checkpoint CK --out DIR [--device D] [--show]``
+"""``python -m siamfc_lib.track VIDEO --box x,y,w,h --checkpoint CK --out DIR [--device D] [--show]
+[--backend torch|onnxruntime|om]``
 
 The command-line twin of 07_track_video: the same call (:func:`siamfc_lib.video.run.track_video`),
 the same files under ``--out``, the same boxes. As in the peers' demos (pysot's ``tools/demo.py
@@ -90,6 +91,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", required=True, help="a .pth (trained or imported released weights) or a run_dir")
     p.add_argument("--out", required=True, help="output folder: tracked.mp4, boxes.txt, scores.csv, summary.json")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda[:i] or npu[:i]")
+    p.add_argument("--backend", default="torch", choices=["torch", "onnxruntime", "om"],
+                   help="torch; onnxruntime (--checkpoint: an export folder, or a .pth exported into OUT/onnx); "
+                        "om (an export folder converted by its atc.sh, on an Ascend card)")
+    p.add_argument("--providers", default="auto", help="onnxruntime execution providers: auto, or e.g. cpu, cuda,cpu")
     p.add_argument("--start-frame", type=int, default=0, help="0-based index of the frame the box is on")
     p.add_argument("--max-frames", type=int, default=None, help="frames to track (default: to the end)")
     p.add_argument("--show", action="store_true", help="show the tracked frames in a window while tracking")
@@ -100,16 +105,17 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    from .training.checkpoints import CheckpointError
     from .video.run import track_video
 
     box = args.box if args.box is not None else select_box(args.video, args.start_frame)
     params = dict(video=args.video, box=box, checkpoint=args.checkpoint, out_dir=args.out, device=args.device,
                   start_frame=args.start_frame, max_frames=args.max_frames, write_video=not args.no_video,
-                  image_fps=args.image_fps)
+                  image_fps=args.image_fps, backend=args.backend, providers=args.providers)
     on_frame = live_window(TrackVideoConfig.lost_below) if args.show else None
     try:
         track_video(params, on_frame=on_frame)
-    except (VideoError, ValueError, FileNotFoundError) as exc:
+    except (VideoError, ValueError, FileNotFoundError, CheckpointError) as exc:   # DeployError is a ValueError
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

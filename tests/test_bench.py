@@ -1,4 +1,5 @@
 """Every benchmark runs on the CPU with tiny sizes and prints the figures it promises."""
+import importlib.util
 import json
 
 import pytest
@@ -52,6 +53,11 @@ def test_benchmark_prints_json_with_its_figures(name, capsys, tmp_path):
         assert key in result, f"{name}: {key} missing from {sorted(result)}"
     text = json.dumps(result)
     assert "error" not in text.lower() or name == "track", text[:500]
+    if name == "track" and importlib.util.find_spec("onnxruntime") is not None:
+        onnx = result["runs"][0]["onnxruntime"]
+        assert "error" not in onnx, onnx
+        assert onnx["branches_ms"]["onnxruntime_search"] > 0 and onnx["end_to_end"]["onnxruntime"]["fps_median_step"] > 0
+        assert onnx["parity"]["box_max_diff_px"] <= 0.5 and onnx["parity"]["feature_max_abs_diff_relative"] < 1e-5
 
 
 def test_demo_quality_scores_each_seed_on_both_sets_and_summarises(capsys):

@@ -16,13 +16,14 @@ LAYERS = [
     {"notebook_params"},
     {"data", "model"},
     {"tracking", "training"},
+    {"deploy"},
     {"evaluation", "weights"},
     {"visualisation"},
     {"video"},
     {"reporting"},
     {"pipeline", "bench", "nbhygiene"},
     {"nbfilter"},
-    {"interactive", "doctor", "track"},
+    {"interactive", "doctor", "track", "export"},
 ]
 RANK = {room: level for level, rooms in enumerate(LAYERS) for room in rooms}
 LONGEST_FUNCTION = 60

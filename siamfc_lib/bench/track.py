@@ -14,13 +14,16 @@ decoding either):
   other stages timed the same way (crops, input tensor, bicubic upsampling, peak search,
   confidence, state update);
 * ``batched``: :class:`~siamfc_lib.tracking.batched.BatchedSiamFC` over N sequences at once
-  (total frames/s, and per sequence).
+  (total frames/s, and per sequence);
+* ``onnxruntime`` (when installed; ``--no-onnx`` skips it): the same network exported, each branch
+  and the one-sequence tracker beside PyTorch's, with parity (:mod:`.onnx_track`).
 
 A variant that fails reports ``{"error": ...}`` instead of stopping the benchmark.
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import time
 import traceback
@@ -33,6 +36,7 @@ from ..config.tracking import TrackerConfig
 from ..devices import Device, device_name, resolve_device, synchronize
 from ..model import build_model
 from ..tracking.batched import BatchedSiamFC
+from .onnx_track import onnx_beside_torch
 from ..tracking.confidence import map_score
 from ..tracking.response import host_peak, upsample_bicubic
 from ..tracking.search_crops import warp_crops
@@ -169,7 +173,8 @@ def batched(width: float, dev: Device, sequences: int, frames: int, amp: str | N
             "seconds": round(seconds, 3)}
 
 
-def measure(width: float, dev: Device, frames: int, batch_sizes: list[int], batch_frames: int) -> dict:
+def measure(width: float, dev: Device, frames: int, batch_sizes: list[int], batch_frames: int,
+            onnx: bool = False) -> dict:
     cuda = dev.kind == "cuda"
     if cuda:
         variants = {f"{mode}_{prec}": ("grid", mode == "graphs", None if prec == "fp32" else "bf16")
@@ -188,6 +193,9 @@ def measure(width: float, dev: Device, frames: int, batch_sizes: list[int], batc
            "model_only": model, "batched_bf16" if cuda else "batched_fp32": batch}
     if dev.kind == "cpu":
         out["host_path"] = guarded(lambda: host_path(width, frames))
+    if onnx:
+        images, gts = synthetic_frames(frames + 6)
+        out["onnxruntime"] = guarded(lambda: onnx_beside_torch(width, images, gts, repeats))
     return out
 
 
@@ -198,6 +206,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--frames", type=int, default=None, help="default: 40 on CPU, 300 on accelerators")
     parser.add_argument("--batch", type=int, nargs="*", default=None, help="default: 4 on CPU, 16 64 on CUDA")
     parser.add_argument("--batch-frames", type=int, default=None, help="default: 8 on CPU, 100 on CUDA")
+    parser.add_argument("--no-onnx", action="store_true", help="skip the ONNX Runtime backend (default: when installed)")
     args = parser.parse_args(argv)
     dev = resolve_device(args.device)
     cpu = dev.kind == "cpu"
@@ -207,7 +216,8 @@ def main(argv: list[str] | None = None) -> dict:
     batch_sizes = args.batch if args.batch is not None else ([4] if cpu else [16, 64])
     batch_frames = args.batch_frames or (8 if cpu else 100)
     start, load_before = time.perf_counter(), os.getloadavg()[0]
-    runs = [measure(w, dev, frames, batch_sizes, batch_frames) for w in args.width]
+    onnx = not args.no_onnx and importlib.util.find_spec("onnxruntime") is not None
+    runs = [measure(w, dev, frames, batch_sizes, batch_frames, onnx) for w in args.width]
     return {"device": str(dev), "device_name": device_name(dev), "torch": torch.__version__,
             "torch_threads": torch.get_num_threads(), "load_average_before_after": [load_before, os.getloadavg()[0]],
             "runs": runs, "seconds": round(time.perf_counter() - start, 1)}

@@ -30,6 +30,9 @@ class EvalConfig:
     allow_off_protocol: bool = False  # GOT-10k test of a checkpoint not trained on GOT-10k train alone: go on anyway
     checkpoint: str = ""              # a .pth, or a training run_dir (its checkpoints/last.pth)
     device: str = "auto"
+    backend: str = "torch"            # torch | onnxruntime (checkpoint: an export folder, or a .pth exported into
+                                      # run_dir/onnx) | om (an export converted by its atc.sh); docs/deploy.md
+    providers: str = "auto"           # onnxruntime execution providers: auto (CANN, CUDA, then CPU) or e.g. "cpu"
     sequences: list[str] | None = None   # None: every sequence of the benchmark found under its root
     run_dir: str = "outputs/eval"
     baselines: list[str] = field(default_factory=list)   # names from siamfc_lib.tracking.baselines

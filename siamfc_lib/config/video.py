@@ -14,6 +14,9 @@ class TrackVideoConfig:
     start_frame: int = 0                # 0-based index of the frame the box is drawn on
     max_frames: int | None = None       # frames to track from start_frame (None: to the end)
     device: str = "auto"
+    backend: str = "torch"              # torch | onnxruntime (checkpoint: an export folder, or a .pth exported
+                                        # into out_dir/onnx) | om (an export converted by its atc.sh); docs/deploy.md
+    providers: str = "auto"             # onnxruntime execution providers: auto (CANN, CUDA, then CPU) or e.g. "cpu"
     out_dir: str = "outputs/track_video"
     write_video: bool = True            # the annotated video (boxes, scores and the plot are always written)
     video_max_side: int = 1280          # the annotated video is scaled down to this longest side

@@ -18,10 +18,10 @@ import torch
 
 from ..config.core import build
 from ..config.tracking import EvalConfig, TrackerConfig
+from ..deploy.backends import backend_label, network_for
 from ..devices import device_name, resolve_device
 from ..tracking.baselines import make_baselines
 from ..tracking.tracker import SiamFCTracker
-from ..training.checkpoints import load_model_from_checkpoint
 from .baseline_pool import run_baselines
 from .engine import ModelJob, SequenceTracker, run_models, run_tracker
 from .networks import evaluation_jobs
@@ -156,7 +156,7 @@ def run_evaluation(params: Mapping[str, Any] | EvalConfig, tracker_cfg: TrackerC
     status = _training_protocol(cfg, target, log)
     check_same_benchmark(cfg.run_dir, target.key, target.root)
     sequences, device = list(target.dataset), resolve_device(cfg.device)
-    model = model if model is not None else load_model_from_checkpoint(cfg.checkpoint, "cpu")
+    model = model if model is not None else network_for(cfg.checkpoint, cfg.backend, cfg.run_dir, cfg.providers)
     jobs, sweep_epochs = evaluation_jobs(cfg, model)
     sweep_names = [epoch_tracker(e) for e in sweep_epochs]
     main_names = [j.name for j in jobs if j.name not in sweep_names] + [b.name for b in baselines] \
@@ -165,13 +165,13 @@ def run_evaluation(params: Mapping[str, Any] | EvalConfig, tracker_cfg: TrackerC
         f"trackers {main_names}" + (f", sweep {sweep_names}" if sweep_names else "")
         + (f"; {len(jobs)} network(s) batched over {cfg.batch_sequences} sequences" if cfg.batch_sequences > 1 else ""))
     info = dict(benchmark=target.key, dataset=target.label, protocol=target.protocol.name, training_protocol=status)
-    write_eval_info(cfg.run_dir, target.root, device, device_name(device), cfg.checkpoint, **info)
+    write_eval_info(cfg.run_dir, target.root, device, backend_label(model, device_name(device)), cfg.checkpoint, **info)
     _track_networks(cfg, jobs, sequences, tracker_cfg, device, progress, log, target.protocol.layout)
     _track_others(cfg, sequences, extra_trackers, progress, log, target.protocol.layout)
     evaluations = score_run(cfg.run_dir, main_names, sequences, target.label, cfg.tracker_name, target.protocol)
     sweep = _score_sweep(cfg, jobs, sweep_epochs, sequences, tracker_cfg, target) if sweep_epochs else None
     submission = None if target.protocol.scored else _submit(cfg, target, status, log)
-    write_eval_info(cfg.run_dir, target.root, device, device_name(device), cfg.checkpoint, **info,
+    write_eval_info(cfg.run_dir, target.root, device, backend_label(model, device_name(device)), cfg.checkpoint, **info,
                     submission=str(submission) if submission else None)
     return EvalOutcome(Path(cfg.run_dir), cfg.tracker_name, evaluations, target.dataset, sweep, target.key,
                        target.label, target.protocol, submission, status)

@@ -67,6 +67,7 @@ class _Model:
     def __init__(self, model: torch.nn.Module, cfg: TrackerConfig, device: torch.device, amp: str | None,
                  channels_last: bool, caps: Capabilities):
         self.model = model.to(device).eval()
+        channels_last = channels_last and getattr(model, "channels_last", True)   # an exported network: False
         if channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.pyramid = PyramidStep(self.model, cfg, device, amp, channels_last, caps)

@@ -87,7 +87,8 @@ class SiamFCTracker:
                  cuda_graphs: bool | None = None, amp: str | None = None):
         self.cfg = cfg or TrackerConfig()
         self.device, self.caps = placement(device)
-        channels_last = use_channels_last(self.caps.kind, channels_last)
+        channels_last = use_channels_last(self.caps.kind, channels_last if channels_last is not None
+                                          else getattr(model, "channels_last", None))   # exported: False
         self.crop_backend = crop_backend_for(self.caps, crop_backend)
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.model = model.to(self.device).eval()

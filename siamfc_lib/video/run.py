@@ -33,7 +33,7 @@ from ..devices import resolve_device
 from ..progress import Progress
 from ..tracking.confidence import ConfidenceTrace
 from ..tracking.tracker import SiamFCTracker
-from ..training.checkpoints import load_model_from_checkpoint
+from ..deploy.backends import backend_label, network_for
 from ..visualisation.response_viewer import ViewerData
 from .annotated import AnnotatedVideo
 from .first_box import check_first_box, parse_box
@@ -51,7 +51,7 @@ def video_config(params: Mapping[str, Any] | TrackVideoConfig) -> TrackVideoConf
 
 
 def make_tracker(cfg: TrackVideoConfig, model=None) -> SiamFCTracker:
-    model = model if model is not None else load_model_from_checkpoint(cfg.checkpoint, "cpu")
+    model = model if model is not None else network_for(cfg.checkpoint, cfg.backend, cfg.out_dir, cfg.providers)
     return SiamFCTracker(model, device=resolve_device(cfg.device))
 
 
@@ -152,7 +152,8 @@ def track_video(params: Mapping[str, Any] | TrackVideoConfig, model=None, progre
         reader.close()
     run = VideoRun(Path(cfg.out_dir), source.info, np.asarray(tracked.indices), np.asarray(tracked.times),
                    np.asarray(tracked.boxes).reshape(-1, 4), trace, tracked.seconds, time.perf_counter() - wall,
-                   _viewer_data(source.info, tracked, trace, first.index), str(tracker.device), video, codec)
+                   _viewer_data(source.info, tracked, trace, first.index),
+                   backend_label(tracker.model, str(tracker.device)), video, codec)
     write_outputs(run, cfg, annotated.poster if annotated is not None else first.rgb)
     log(f"[track] {len(run.boxes)} frames of {source.info.path}: {run.summary['fps_tracker']} frames/s tracker, "
         f"{run.summary['fps_end_to_end']} end to end; {int(trace.lost.sum())} marked likely lost; outputs in {cfg.out_dir}"
@@ -185,8 +186,9 @@ def rerun_commands(params: Mapping[str, Any], box) -> list[str]:
     """The headless runs that repeat this one with ``box``: papermill, then the command line."""
     b = ", ".join(f"{v:g}" for v in parse_box(box))
     video, checkpoint, out = params.get("video"), params.get("checkpoint"), params.get("out_dir")
-    extra = "".join(f" -p {k} {params[k]}" for k in ("start_frame", "max_frames") if params.get(k))
-    cli_extra = "".join(f" --{k.replace('_', '-')} {params[k]}" for k in ("start_frame", "max_frames") if params.get(k))
+    keys = ("start_frame", "max_frames") + (("backend",) if params.get("backend", "torch") != "torch" else ())
+    extra = "".join(f" -p {k} {params[k]}" for k in keys if params.get(k))
+    cli_extra = "".join(f" --{k.replace('_', '-')} {params[k]}" for k in keys if params.get(k))
     return [f"papermill notebooks/07_track_video.ipynb out.ipynb -p video {video} -p box \"[{b}]\" "
             f"-p checkpoint {checkpoint} -p out_dir {out}{extra}",
             f"python -m siamfc_lib.track {video} --box {b.replace(' ', '')} --checkpoint {checkpoint} --out {out}"
