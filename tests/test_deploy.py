@@ -142,6 +142,29 @@ def test_onnxruntime_tracker_equals_pytorch_on_the_embedded_otb_set(exported, lo
     assert "onnxruntime" not in json.loads((tmp_path / "torch" / "eval_info.json").read_text())["device_name"]
 
 
+def test_05_runs_the_checkpoint_through_onnxruntime_beside_pytorch_and_reports_the_parity(exported, look_alikes,
+                                                                                          tmp_path):
+    """compare_backends (make demo's 05): one evaluation, both rows, and the parity check that can fail."""
+    from siamfc_lib.evaluation.parity import backend_parity, outcome_parity, parity_text
+
+    run = _eval(look_alikes, exported["checkpoint"], tmp_path / "both", compare_backends=["onnxruntime"],
+                sequences=["David", "Human4"])
+    assert set(run.reports) == {"SiamFC", "SiamFC-onnxruntime"}
+    parity = outcome_parity(run, "onnxruntime")
+    assert parity["within_tolerance"] and parity["max_box_diff_px"] <= BOX_PX, parity
+    assert "SiamFC-onnxruntime against SiamFC" in parity_text(parity)
+    # the check fails when the other backend's boxes drift: move one box by a pixel
+    moved = tmp_path / "both" / "results" / "SiamFC-onnxruntime" / "David.txt"
+    boxes = np.loadtxt(moved, delimiter=",", ndmin=2)
+    boxes[3, 0] += 1.0
+    np.savetxt(moved, boxes, fmt="%.3f", delimiter=",")
+    drifted = backend_parity(run.run_dir, "SiamFC", "SiamFC-onnxruntime", ["David", "Human4"], run.reports, "auc")
+    assert drifted["max_box_diff_px"] == pytest.approx(1.0) and not drifted["within_tolerance"]
+    with pytest.raises(DeployError, match="backend"):
+        _eval(look_alikes, exported["checkpoint"], tmp_path / "bad", compare_backends=["tensorrt"],
+              sequences=["David"])
+
+
 def test_a_checkpoint_is_exported_into_the_run_once(exported):
     work = exported["base"] / "work"
     net = network_for(exported["checkpoint"], "onnxruntime", work, "cpu")

@@ -38,6 +38,8 @@ class EvalConfig:
     baselines: list[str] = field(default_factory=list)   # names from siamfc_lib.tracking.baselines
     tracker_name: str = "SiamFC"
     compare_untrained: bool = True    # also run the network before training (epoch 0 or a fresh init)
+    compare_backends: list[str] = field(default_factory=list)   # also track the checkpoint through these
+                                      # backends ("onnxruntime"): rows "SiamFC-onnxruntime" beside "SiamFC"
     sweep_epochs: list[int] | str | None = None  # epochs of the training run to evaluate as well, or "all"
     viewer_sequence: str | None = None     # the notebook's response viewer (None: the first sequence)
     viewer_max_frames: int = 100      # frames recorded for the viewer (crop + 272x272 map each)

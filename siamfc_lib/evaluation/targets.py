@@ -82,8 +82,9 @@ def scoreless_settings(cfg: EvalConfig, target: Target, log: Callable[[str], Non
     if target.protocol.scored:
         return cfg
     dropped = [what for what, on in (("the untrained network", cfg.compare_untrained),
-                                     ("the epoch sweep", bool(cfg.sweep_epochs)), ("baselines", bool(cfg.baselines)))
+                                     ("the epoch sweep", bool(cfg.sweep_epochs)), ("baselines", bool(cfg.baselines)),
+                                     ("the other backends", bool(cfg.compare_backends)))
                if on]
     if dropped:
         log(f"[eval] {target.label}: its boxes are hidden, so {', '.join(dropped)} would get no score: skipped")
-    return replace(cfg, compare_untrained=False, sweep_epochs=None, baselines=[])
+    return replace(cfg, compare_untrained=False, sweep_epochs=None, baselines=[], compare_backends=[])
