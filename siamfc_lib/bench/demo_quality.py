@@ -26,8 +26,8 @@ from pathlib import Path
 import yaml
 
 from ..config import flat_overrides, load_params
-from ..notebook_params import apply_recipe
 from ..config.data import OTB_SEQUENCES_ALL, SyntheticConfig
+from ..notebook_params import apply_recipe
 from ..paths import project_root
 
 VALIDATION_SEED = 7001

@@ -28,8 +28,8 @@ import torch
 from ..cores import usable_cores
 from ..data.otb import OTBDataset
 from ..devices import resolve_device
-from ..evaluation.metrics import sequence_curves
 from ..evaluation.evaluate import run_evaluation
+from ..evaluation.metrics import sequence_curves
 from ..model import build_model
 from ..tracking.frames import FramePool
 from .track import synthetic_frames

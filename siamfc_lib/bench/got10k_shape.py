@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .tree_frames import striped_jpeg
+
 REAL = (9335, 1_400_000)        # train videos, frames (approximate: the paper's totals, its split sizes)
 SIZE = (64, 48)                 # tiny frames: the bench measures bookkeeping and data movement, not decoding
 
@@ -45,15 +47,12 @@ def _labels(v: dict) -> dict[str, list[int]]:
 
 def write_layout_tree(root: Path, layout: list[dict]) -> None:
     """Frames, ``groundtruth.txt``, the three labels and ``meta_info.ini`` per video, and ``list.txt``."""
-    import cv2
 
     train = root / "train"
     for k, v in enumerate(layout):
         folder = train / v["name"]
         folder.mkdir(parents=True, exist_ok=True)
-        img = np.full((SIZE[1], SIZE[0], 3), (41 * k) % 256, np.uint8)
-        img[::3] = 255 - img[::3]
-        jpeg = cv2.imencode(".jpg", img)[1].tobytes()
+        jpeg = striped_jpeg(SIZE, (41 * k) % 256, 3)
         for f in range(v["frames"]):
             (folder / f"{f + 1:08d}.jpg").write_bytes(jpeg)
         (folder / "groundtruth.txt").write_text("".join(",".join(f"{c:.4f}" for c in _box(f)) + "\n"

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .tree_frames import striped_jpeg
+
 REAL = {"train": (3862, 1_122_397), "val": (555, 176_126)}
 TRACKS_POISSON = 1.47
 WNIDS = ("n02084071", "n02691156", "n02958343", "n02374451", "n01503061")
@@ -71,7 +73,6 @@ def _box(track: tuple[int, int, int], frame: int, size: tuple[int, int]) -> list
 
 def write_layout_tree(root: Path, layout: list[dict], size: tuple[int, int] = (64, 48)) -> None:
     """JPEG + XML per frame in the real layout; one tiny JPEG per snippet, reused."""
-    import cv2
 
     from ..data.vid_xml import VidObject, frame_xml
 
@@ -79,9 +80,7 @@ def write_layout_tree(root: Path, layout: list[dict], size: tuple[int, int] = (6
         data_dir, anno_dir = _dirs(root, v)
         data_dir.mkdir(parents=True, exist_ok=True)
         anno_dir.mkdir(parents=True, exist_ok=True)
-        img = np.full((size[1], size[0], 3), (37 * k) % 256, np.uint8)
-        img[::4] = 255 - img[::4]
-        jpeg = cv2.imencode(".jpg", img)[1].tobytes()
+        jpeg = striped_jpeg(size, (37 * k) % 256, 4)
         for f in range(v["frames"]):
             (data_dir / f"{f:06d}.JPEG").write_bytes(jpeg)
             objects = [VidObject(t[0], WNIDS[t[0] % len(WNIDS)], tuple(_box(t, f, size))) for t in v["tracks"]
@@ -196,8 +195,8 @@ def _stage_startup(a: dict) -> dict:
     from ..config import TrainConfig
     from ..data.manifest import Manifest
     from ..devices import resolve_device
-    from ..training.loaders import build_loaders
     from ..training.context import DistributedContext
+    from ..training.loaders import build_loaders
 
     held = Manifest.load(a["data_path"]) if a.get("hold_manifest") else None  # a notebook kernel's copy
     cfg = TrainConfig(data_path=a["data_path"], workers=a["workers"], device="cpu", batch_size=8,

@@ -36,11 +36,11 @@ from ..config.tracking import TrackerConfig
 from ..devices import Device, device_name, resolve_device, synchronize
 from ..model import build_model
 from ..tracking.batched import BatchedSiamFC
-from .onnx_track import onnx_beside_torch
 from ..tracking.confidence import map_score
 from ..tracking.response import host_peak, upsample_bicubic
 from ..tracking.search_crops import warp_crops
 from ..tracking.tracker import SiamFCTracker
+from .onnx_track import onnx_beside_torch
 
 
 def synthetic_frames(n: int, height: int = 360, width: int = 640, seed: int = 0) -> tuple[list[np.ndarray], np.ndarray]:

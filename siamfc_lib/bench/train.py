@@ -14,8 +14,18 @@ import time
 import torch
 
 from ..config import preset
-from ..devices import (Device, autocast_dtype, capabilities, uploads, check_compile, device_name, make_grad_scaler,
-                       resolve_device, synchronize, use_channels_last)
+from ..devices import (
+    Device,
+    autocast_dtype,
+    capabilities,
+    check_compile,
+    device_name,
+    make_grad_scaler,
+    resolve_device,
+    synchronize,
+    uploads,
+    use_channels_last,
+)
 from ..model import build_model
 from ..training.pairs import PairSampler, pair_loader
 from ..training.schedule import build_optimizer

@@ -21,8 +21,6 @@ from pathlib import Path
 import psutil
 
 
-
-
 def _shortened(video: dict, scale: float) -> dict:
     """``video`` with ``scale`` of its frames, its tracks cut to them."""
     frames = max(6, int(video["frames"] * scale))

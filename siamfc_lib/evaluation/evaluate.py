@@ -165,13 +165,14 @@ def run_evaluation(params: Mapping[str, Any] | EvalConfig, tracker_cfg: TrackerC
         f"trackers {main_names}" + (f", sweep {sweep_names}" if sweep_names else "")
         + (f"; {len(jobs)} network(s) batched over {cfg.batch_sequences} sequences" if cfg.batch_sequences > 1 else ""))
     info = dict(benchmark=target.key, dataset=target.label, protocol=target.protocol.name, training_protocol=status)
-    write_eval_info(cfg.run_dir, target.root, device, backend_label(model, device_name(device)), cfg.checkpoint, **info)
+    runs_on = backend_label(model, device_name(device))
+    write_eval_info(cfg.run_dir, target.root, device, runs_on, cfg.checkpoint, **info)
     _track_networks(cfg, jobs, sequences, tracker_cfg, device, progress, log, target.protocol.layout)
     _track_others(cfg, sequences, extra_trackers, progress, log, target.protocol.layout)
     evaluations = score_run(cfg.run_dir, main_names, sequences, target.label, cfg.tracker_name, target.protocol)
     sweep = _score_sweep(cfg, jobs, sweep_epochs, sequences, tracker_cfg, target) if sweep_epochs else None
     submission = None if target.protocol.scored else _submit(cfg, target, status, log)
-    write_eval_info(cfg.run_dir, target.root, device, backend_label(model, device_name(device)), cfg.checkpoint, **info,
+    write_eval_info(cfg.run_dir, target.root, device, runs_on, cfg.checkpoint, **info,
                     submission=str(submission) if submission else None)
     return EvalOutcome(Path(cfg.run_dir), cfg.tracker_name, evaluations, target.dataset, sweep, target.key,
                        target.label, target.protocol, submission, status)
